@@ -1,0 +1,14 @@
+// netlab deploy — not implemented yet.
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/verbs.hpp"
+
+namespace netlab::cli {
+
+int run_deploy(const Args&) {
+  std::cerr << "netlab deploy: not implemented yet\n";
+  return kExitUserError;
+}
+
+}  // namespace netlab::cli

@@ -1,0 +1,14 @@
+// netlab destroy — not implemented yet.
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/verbs.hpp"
+
+namespace netlab::cli {
+
+int run_destroy(const Args&) {
+  std::cerr << "netlab destroy: not implemented yet\n";
+  return kExitUserError;
+}
+
+}  // namespace netlab::cli

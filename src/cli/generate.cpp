@@ -1,0 +1,14 @@
+// netlab generate — not implemented yet.
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/verbs.hpp"
+
+namespace netlab::cli {
+
+int run_generate(const Args&) {
+  std::cerr << "netlab generate: not implemented yet\n";
+  return kExitUserError;
+}
+
+}  // namespace netlab::cli

@@ -1,0 +1,14 @@
+// netlab graph — not implemented yet.
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/verbs.hpp"
+
+namespace netlab::cli {
+
+int run_graph(const Args&) {
+  std::cerr << "netlab graph: not implemented yet\n";
+  return kExitUserError;
+}
+
+}  // namespace netlab::cli

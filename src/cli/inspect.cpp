@@ -1,0 +1,14 @@
+// netlab inspect — not implemented yet.
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/verbs.hpp"
+
+namespace netlab::cli {
+
+int run_inspect(const Args&) {
+  std::cerr << "netlab inspect: not implemented yet\n";
+  return kExitUserError;
+}
+
+}  // namespace netlab::cli

@@ -1,0 +1,42 @@
+#include "cli/options.hpp"
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "util/log.hpp"
+
+namespace netlab::cli {
+
+int parse_verb_options(VerbSpec& spec, const Args& args, po::variables_map& vm) {
+  int verbosity = 0;
+  spec.options.add_options()
+      ("verbose,v", po::value<std::vector<bool>>()->zero_tokens()->composing(),
+       "more output (-v debug, -vv trace)")
+      ("quiet,q", po::bool_switch(), "warnings and errors only")
+      ("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(spec.options).positional(spec.positional).run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "netlab: " << e.what() << "\nusage: " << spec.usage << "\n";
+    return kExitUserError;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: " << spec.usage << "\n" << spec.summary << "\n\n" << spec.options;
+    return kExitOk;
+  }
+  if (vm.count("verbose")) verbosity = static_cast<int>(vm["verbose"].as<std::vector<bool>>().size());
+  if (vm["quiet"].as<bool>()) verbosity = -1;
+  init_logging(verbosity);
+  return -1;
+}
+
+std::string state_dir_from(const po::variables_map& vm) {
+  if (vm.count("state-dir")) return vm["state-dir"].as<std::string>();
+  if (const char* env = std::getenv("NETLAB_STATE_DIR"); env && *env) return env;
+  return "/run/netlab";
+}
+
+}  // namespace netlab::cli

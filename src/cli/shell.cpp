@@ -1,0 +1,14 @@
+// netlab shell — not implemented yet.
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/verbs.hpp"
+
+namespace netlab::cli {
+
+int run_shell(const Args&) {
+  std::cerr << "netlab shell: not implemented yet\n";
+  return kExitUserError;
+}
+
+}  // namespace netlab::cli

@@ -1,0 +1,14 @@
+// netlab validate — not implemented yet.
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/verbs.hpp"
+
+namespace netlab::cli {
+
+int run_validate(const Args&) {
+  std::cerr << "netlab validate: not implemented yet\n";
+  return kExitUserError;
+}
+
+}  // namespace netlab::cli
