@@ -1,14 +1,70 @@
-// netlab deploy — not implemented yet.
+// netlab deploy FILE [--dry-run] [--reconfigure]
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 
+#include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/verbs.hpp"
+#include "cli/progress.hpp"
+#include "lab/plan.hpp"
 
 namespace netlab::cli {
 
-int run_deploy(const Args&) {
-  std::cerr << "netlab deploy: not implemented yet\n";
-  return kExitUserError;
+int run_deploy(const Args& args) {
+  VerbSpec spec;
+  spec.usage = "netlab deploy FILE [--dry-run] [--reconfigure] [--state-dir DIR]";
+  spec.summary = "Build the lab described by FILE. On failure everything already built is undone.";
+  spec.options.add_options()
+      ("file", po::value<std::string>()->required(), "topology file")
+      ("dry-run,n", po::bool_switch(), "print the plan (every action, in order) and change nothing")
+      ("reconfigure", po::bool_switch(), "destroy the lab first if it is deployed");
+  spec.positional.add("file", 1);
+  add_state_dir_option(spec);
+  po::variables_map vm;
+  if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
+
+  auto topology = load_topology(vm["file"].as<std::string>());
+  if (!topology) return kExitUserError;
+  lab::HostFacts facts = host_facts_from(vm);
+  if (vm["dry-run"].as<bool>()) {
+    std::cout << lab::render_plan(lab::plan(*topology, facts));
+    return kExitOk;
+  }
+  try {
+    if (vm["reconfigure"].as<bool>()) {
+      auto r = lab::destroy_lab(topology->name, facts, real_backend_factory(facts));
+      if (!r.report.ok()) {
+        for (const auto& f : r.report.failures) std::cerr << "netlab: " << f << "\n";
+        std::cerr << "netlab: lab " << topology->name << " could not be removed; not redeploying\n";
+        return kExitPartial;
+      }
+    }
+    lab::ApplyOptions options;
+    lab::apply_options_from_env(options);
+    Progress progress(topology->nodes.size(), topology->links.size());
+    options.progress = progress.callback();
+    auto r = lab::deploy_lab(*topology, facts, real_backend_factory(facts), options);
+    progress.finish();
+    std::cout << "lab " << topology->name << " deployed: " << topology->nodes.size() << " nodes, "
+              << topology->links.size() << " links, " << r.actions << " actions in "
+              << fmt::format("{:.2f}", r.seconds) << " s\n";
+    return kExitOk;
+  } catch (const lab::DeployError& e) {
+    std::cerr << "netlab: " << e.what() << "\n";
+    if (e.rollback().ok()) {
+      std::cerr << "netlab: rolled back " << e.rollback().removed << " objects; nothing of lab "
+                << topology->name << " remains\n";
+    } else {
+      std::cerr << "netlab: rollback could not remove:\n";
+      for (const auto& f : e.rollback().failures) std::cerr << "  " << f << "\n";
+      std::cerr << "netlab: run `netlab destroy --lab " << topology->name << "` to retry\n";
+    }
+    return exit_code_for(e);
+  } catch (const Error& e) {
+    std::cerr << "netlab: deploy: " << e.what() << "\n";
+    return exit_code_for(e);
+  }
 }
 
 }  // namespace netlab::cli

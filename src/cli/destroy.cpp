@@ -1,14 +1,71 @@
-// netlab destroy — not implemented yet.
+// netlab destroy FILE | --lab NAME | --all
 #include <iostream>
 
+#include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/verbs.hpp"
 
 namespace netlab::cli {
 
-int run_destroy(const Args&) {
-  std::cerr << "netlab destroy: not implemented yet\n";
-  return kExitUserError;
+namespace {
+
+int destroy_one(const std::string& name, const lab::HostFacts& facts) {
+  auto r = lab::destroy_lab(name, facts, real_backend_factory(facts));
+  if (r.nothing_to_do && r.report.ok()) {
+    std::cout << "lab " << name << ": nothing to do\n";
+    return kExitOk;
+  }
+  if (!r.report.ok()) {
+    std::cerr << "netlab: lab " << name << ": " << r.report.failures.size()
+              << " objects could not be removed:\n";
+    for (const auto& f : r.report.failures) std::cerr << "  " << f << "\n";
+    std::cerr << "netlab: the journal is kept; running destroy again is safe\n";
+    return kExitPartial;
+  }
+  std::cout << "lab " << name << " destroyed: " << r.report.removed << " objects in "
+            << fmt::format("{:.2f}", r.seconds) << " s\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_destroy(const Args& args) {
+  VerbSpec spec;
+  spec.usage = "netlab destroy FILE | --lab NAME | --all [--state-dir DIR]";
+  spec.summary = "Remove a lab and everything it created, from its journal alone.";
+  spec.options.add_options()
+      ("file", po::value<std::string>(), "topology file (its `name` selects the lab)")
+      ("lab", po::value<std::string>(), "lab name")
+      ("all", po::bool_switch(), "every deployed lab");
+  spec.positional.add("file", 1);
+  add_state_dir_option(spec);
+  po::variables_map vm;
+  if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
+  lab::HostFacts facts = host_facts_from(vm);
+
+  std::vector<std::string> names;
+  if (vm["all"].as<bool>()) {
+    names = lab::list_labs(facts);
+    if (names.empty()) std::cout << "no lab is deployed\n";
+  } else if (vm.count("lab")) {
+    names.push_back(vm["lab"].as<std::string>());
+  } else if (vm.count("file")) {
+    auto topology = load_topology(vm["file"].as<std::string>());
+    if (!topology) return kExitUserError;
+    names.push_back(topology->name);
+  } else {
+    std::cerr << "netlab: destroy needs FILE, --lab NAME or --all\nusage: " << spec.usage << "\n";
+    return kExitUserError;
+  }
+  int rc = kExitOk;
+  for (const auto& name : names) {
+    try {
+      rc = std::max(rc, destroy_one(name, facts));
+    } catch (const Error& e) {
+      std::cerr << "netlab: destroy " << name << ": " << e.what() << "\n";
+      rc = std::max(rc, exit_code_for(e));
+    }
+  }
+  return rc;
 }
 
 }  // namespace netlab::cli

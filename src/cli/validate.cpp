@@ -1,14 +1,19 @@
-// netlab validate — not implemented yet.
-#include <iostream>
-
+// netlab validate FILE: exit 0 and nothing on stdout when valid (warnings on
+// stderr); exit 1 with every diagnostic on stderr otherwise.
+#include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/verbs.hpp"
 
 namespace netlab::cli {
 
-int run_validate(const Args&) {
-  std::cerr << "netlab validate: not implemented yet\n";
-  return kExitUserError;
+int run_validate(const Args& args) {
+  VerbSpec spec;
+  spec.usage = "netlab validate FILE";
+  spec.summary = "Check a topology file and print every problem as file:line:col: message.";
+  spec.options.add_options()("file", po::value<std::string>()->required(), "topology file");
+  spec.positional.add("file", 1);
+  po::variables_map vm;
+  if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
+  return load_topology(vm["file"].as<std::string>()) ? kExitOk : kExitUserError;
 }
 
 }  // namespace netlab::cli

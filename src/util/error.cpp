@@ -15,8 +15,7 @@ std::string describe_errno(int errnum) {
                      errno_name(errnum));
 }
 
-Error::Error(int errnum, std::string what, std::string extack)
-    : std::runtime_error(what), errnum_(errnum), extack_(std::move(extack)) {
+Error::Error(int errnum, std::string what) : std::runtime_error(what), errnum_(errnum) {
   context_.push_back(std::move(what));
   render();
 }

@@ -21,8 +21,10 @@ std::string describe_errno(int errnum);
 
 class Error : public std::runtime_error {
  public:
-  /// errnum is a positive errno value or 0 when the failure has none.
-  Error(int errnum, std::string what, std::string extack = {});
+  /// errnum is a positive errno value or 0 when the failure has none. (The
+  /// kernel's extack is added with set_extack(): a third string parameter here
+  /// would silently swallow a format argument.)
+  Error(int errnum, std::string what);
 
   template <typename... Args>
   Error(int errnum, fmt::format_string<Args...> f, Args&&... args)

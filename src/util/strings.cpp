@@ -58,7 +58,7 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  size_t best_distance = std::max<size_t>(1, word.size() / 3) + 1;  // accept distance <= max(1, n/3)
   for (const auto& c : candidates) {
     size_t d = edit_distance(word, c);
     if (d < best_distance) {

@@ -1,0 +1,186 @@
+// Actions: the steps of a plan. Each is a small struct with enough identity to
+// describe itself ("veth h1:eth0 <-> lan"), to be journaled as one JSON line,
+// and to be undone without the topology file. Knows nothing of netlink message
+// layout or TOML; the Backend (backend.hpp) turns actions into kernel work.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace netlab::lab {
+
+/// Namespace references inside actions: the host's root netns, the lab's fabric
+/// netns, or a node's netns (the node's name).
+inline constexpr const char* kHostNs = "@host";
+inline constexpr const char* kFabricNs = "@fabric";
+
+/// An address or prefix as text ("192.168.50.2/24", "fd00::1/64", "default").
+using AddrText = std::string;
+
+/// The lab's fabric netns, pinned at `pin` (/run/netns/netlab-<lab>).
+struct CreateFabric {
+  std::string pin;
+};
+
+/// A node's netns: created unpinned (it dies with netlab until a node joins it).
+struct CreateNodeNetns {
+  std::string node;
+};
+
+struct CreateBridge {
+  std::string name;
+  uint32_t ifindex = 0;
+  uint32_t mtu = 0;
+};
+
+/// One veth pair in one request; end a is up at creation, end b gets a SetLink.
+struct CreateVeth {
+  std::string label;  // "h1:eth0 <-> lan"
+  std::string a_ns, a_name;
+  uint32_t a_ifindex = 0;
+  std::string b_ns, b_name;
+  uint32_t b_ifindex = 0;
+  uint32_t mtu = 0;
+  std::string a_mac, b_mac;
+  std::string a_alias, b_alias;  // ownership marker on host-side ends: "netlab:<lab>:<what>"
+};
+
+/// Brings a link up, optionally enslaving it to a bridge (master) — one request.
+struct SetLink {
+  std::string ns;
+  std::string name;
+  uint32_t ifindex = 0;
+  std::string master;  // bridge name in the same ns; "" = none
+  uint32_t master_ifindex = 0;
+  bool up = true;
+};
+
+struct AddAddress {
+  std::string ns;
+  std::string ifname;
+  uint32_t ifindex = 0;  // 0: look the name up
+  AddrText prefix;
+};
+
+struct AddRoute {
+  std::string ns;
+  AddrText to;   // "default" or a prefix; "default6" for ::/0
+  AddrText via;  // "" = none
+  std::string dev;
+  uint32_t dev_ifindex = 0;
+  uint32_t metric = 0;
+};
+
+/// One nftables table in one namespace, replaced as one atomic batch. The
+/// contents are carried as JSON (the nft:: spec) so the journal stays readable.
+struct ApplyNft {
+  std::string ns;
+  std::string family;  // "inet", "ip", "ip6"
+  std::string table;
+  std::string spec_json;
+};
+
+/// A sysctl in the host's root namespace; `previous` is read before the write.
+struct SetHostSysctl {
+  std::string key;  // "net.ipv4.ip_forward"
+  std::string value;
+  std::string previous;
+  bool has_previous = false;
+};
+
+struct CreateCgroup {
+  std::string node;
+  std::string path;  // relative to each hierarchy: "<parent>/<lab>/<node>"
+};
+
+/// The node's private directories (overlay upper/work, log) under the state dir.
+struct PrepareRootfs {
+  std::string node;
+  std::string dir;
+};
+
+struct StartNode {
+  std::string node;
+  int node_index = -1;
+  // Filled by the backend once the node runs; journaled as a fact record.
+  int pid = 0;
+  uint64_t start_time = 0;
+};
+
+struct PinNodeNetns {
+  std::string node;
+  std::string pin;  // /run/netns/<lab>-<node>
+};
+
+using Action = std::variant<CreateFabric, CreateNodeNetns, CreateBridge, CreateVeth, SetLink,
+                            AddAddress, AddRoute, ApplyNft, SetHostSysctl, CreateCgroup,
+                            PrepareRootfs, StartNode, PinNodeNetns>;
+
+// ---- Undo actions: what destroy runs, in coarse steps (see destroy.cpp). ----
+
+struct KillNode {
+  std::string node;
+  int pid = 0;  // 0 when the start was never recorded (the cgroup kill covers it)
+  uint64_t start_time = 0;
+};
+struct RemoveCgroup {
+  std::string path;
+};
+struct Unpin {
+  std::string pin;
+};
+struct DeleteLink {  // host-side only: checked against its alias marker first
+  std::string ns;
+  std::string name;
+  std::string alias;
+};
+struct DeleteNft {
+  std::string ns;
+  std::string family;
+  std::string table;
+};
+struct RestoreSysctl {
+  std::string key;
+  std::string value;
+};
+struct RemoveDir {
+  std::string dir;
+};
+
+using Undo = std::variant<KillNode, RemoveCgroup, Unpin, DeleteLink, DeleteNft, RestoreSysctl,
+                          RemoveDir>;
+
+/// "veth h1:eth0 <-> lan", "address 192.168.50.2/24 on h1:eth0" — the object part of messages.
+std::string describe(const Action& a);
+std::string describe(const Undo& u);
+
+/// Journal op name, e.g. "create_veth".
+std::string op_name(const Action& a);
+
+/// The undo of an action, or nothing when another undo subsumes it (a bridge
+/// dies with its fabric netns, a node's NAT table with the node's netns).
+std::optional<Undo> undo_of(const Action& a);
+
+/// Destroy order: lower steps run first (kill nodes, cgroups, pins, host objects, fabric, files).
+int destroy_step(const Undo& u);
+
+/// Phase of an action; the executor batches consecutive actions with the same batch key.
+/// Link setup, addresses and routes share one phase: the backend sends each
+/// namespace's requests in plan order on that namespace's socket, so a node's
+/// lo-up, addresses and routes cost one round trip, not three.
+enum class Phase { kNamespaces, kLinks, kNetConfig, kNft, kHost, kNodes, kPins };
+Phase phase_of(const Action& a);
+/// The namespace whose socket carries the action ("" when not a netlink action).
+std::string ns_of(const Action& a);
+
+void to_json(nlohmann::json& j, const Action& a);
+/// Throws netlab::Error on an unknown op or a malformed record.
+Action action_from_json(const nlohmann::json& j);
+
+}  // namespace netlab::lab

@@ -1,0 +1,107 @@
+#include "lab/apply.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <spdlog/spdlog.h>
+
+namespace netlab::lab {
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::kNamespaces: return "namespaces";
+    case Phase::kLinks: return "links";
+    case Phase::kNetConfig: return "addresses and routes";
+    case Phase::kNft: return "nftables";
+    case Phase::kHost: return "host";
+    case Phase::kNodes: return "nodes";
+    case Phase::kPins: return "netns pins";
+  }
+  return "?";
+}
+
+void apply_options_from_env(ApplyOptions& options) {
+  auto read = [](const char* name) -> std::optional<size_t> {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return std::nullopt;
+    return static_cast<size_t>(std::strtoull(v, nullptr, 10));
+  };
+  if (auto v = read("NETLAB_FAIL_AT")) options.fail_at = v;
+  if (auto v = read("NETLAB_CRASH_AT")) options.crash_at = v;
+}
+
+namespace {
+
+[[noreturn]] void rollback_and_throw(Error cause, Journal& journal, Backend& backend) {
+  spdlog::error("deploy failed: {}; rolling back", cause.what());
+  DestroyReport report;
+  try {
+    // The same path as destroy after a crash: read back what was journaled.
+    JournalContents contents = load_journal(journal.path());
+    report = destroy_actions(contents.actions, backend);
+  } catch (const Error& e) {
+    report.failures.push_back(fmt::format("reading journal for rollback: {}", e.what()));
+  }
+  throw DeployError(std::move(cause), std::move(report));
+}
+
+}  // namespace
+
+void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& options) {
+  auto& actions = plan.actions;
+  size_t begin = 0;
+  while (begin < actions.size()) {
+    Phase phase = phase_of(actions[begin]);
+    size_t end = begin + 1;
+    while (end < actions.size() && phase_of(actions[end]) == phase) ++end;
+    std::span<Action> batch(actions.data() + begin, end - begin);
+
+    std::vector<const Action*> intents;
+    try {
+      for (auto& a : batch) {
+        backend.prepare(a);
+        intents.push_back(&a);
+      }
+      journal.append(intents);
+    } catch (Error& e) {
+      rollback_and_throw(std::move(e.wrap("deploy")), journal, backend);
+    }
+
+    spdlog::debug("phase {}: {} actions", phase_name(phase), batch.size());
+    try {
+      if (options.crash_at && *options.crash_at > begin && *options.crash_at <= end) {
+        // Die like a kill -9 just before action k: its intent is journaled, the
+        // actions before it in its batch ran, nothing is cleaned up.
+        backend.run(batch.first(*options.crash_at - begin - 1));
+        spdlog::warn("NETLAB_CRASH_AT={}: exiting without cleanup", *options.crash_at);
+        ::_exit(137);
+      }
+      if (options.fail_at && *options.fail_at > begin && *options.fail_at <= end) {
+        size_t k = *options.fail_at - begin - 1;
+        backend.run(batch.first(k));
+        throw ActionError(k, Error(EIO, "{}: injected failure (NETLAB_FAIL_AT={})",
+                                   describe(batch[k]), *options.fail_at));
+      }
+      backend.run(batch);
+    } catch (ActionError& e) {
+      e.wrap("deploy");
+      rollback_and_throw(std::move(e), journal, backend);
+    } catch (Error& e) {
+      e.wrap("deploy");
+      rollback_and_throw(std::move(e), journal, backend);
+    }
+
+    std::vector<const StartNode*> started;
+    for (auto& a : batch)
+      if (auto* s = std::get_if<StartNode>(&a); s && s->pid) started.push_back(s);
+    try {
+      journal.append_node_started(started);
+    } catch (Error& e) {
+      rollback_and_throw(std::move(e.wrap("deploy")), journal, backend);
+    }
+    if (options.progress) options.progress(phase_name(phase), end, actions.size());
+    begin = end;
+  }
+}
+
+}  // namespace netlab::lab

@@ -1,0 +1,44 @@
+// The seam in front of the kernel (ninja's DiskInterface / CommandRunner). The
+// executor and destroy call only this interface, so plan/apply/rollback are
+// tested without root by a fake that records calls and fails on cue; the real
+// implementation (real_backend.*) speaks netlink, nftables, cgroupfs and clone.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+#include "lab/action.hpp"
+#include "util/error.hpp"
+
+namespace netlab::lab {
+
+/// A failure of one action inside a batch: `index` is its position in the batch.
+class ActionError : public Error {
+ public:
+  ActionError(size_t index, Error cause) : Error(std::move(cause)), index_(index) {}
+  size_t index() const noexcept { return index_; }
+
+ private:
+  size_t index_;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  /// Fills what an action must carry in the journal before it runs (the
+  /// previous value of a host sysctl). Throws Error on failure.
+  virtual void prepare(Action& action) = 0;
+
+  /// Runs the actions of one phase, in order, possibly pipelined. Fills
+  /// StartNode::pid/start_time. On the first failure throws ActionError with the
+  /// batch index; later actions may or may not have run (they are journaled).
+  virtual void run(std::span<Action> batch) = 0;
+
+  /// Runs one undo. Something already gone (ENOENT, ENODEV, ESRCH) is success.
+  /// Throws Error otherwise.
+  virtual void undo(const Undo& u) = 0;
+};
+
+}  // namespace netlab::lab

@@ -1,0 +1,131 @@
+#include "lab/lifecycle.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <spdlog/spdlog.h>
+
+namespace fs = std::filesystem;
+
+namespace netlab::lab {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) throw_errno("creating {}", path);
+}
+
+void remove_state_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) throw Error(ec.value(), "removing state directory {}", dir);
+}
+
+}  // namespace
+
+std::string journal_path(const HostFacts& f, const std::string& lab) {
+  return lab_dir(f, lab) + "/journal";
+}
+std::string snapshot_path(const HostFacts& f, const std::string& lab) {
+  return lab_dir(f, lab) + "/lab.json";
+}
+
+LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool create_dir) {
+  std::string dir = lab_dir(facts, lab);
+  if (create_dir) {
+    make_dir(facts.state_dir, 0755);
+    make_dir(dir, 0700);
+  }
+  // The lock lives inside the lab dir so that destroy leaves no file behind; a
+  // locker that wins the race against a destroy re-checks that its inode is
+  // still the one at the path.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string path = dir + "/lock";
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("opening lock of lab {} ({})", lab, path);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+      if (errno == EWOULDBLOCK)
+        throw LabConflict(EBUSY, "lab {} is being changed by another netlab command", lab);
+      throw_errno("locking lab {} ({})", lab, path);
+    }
+    struct stat held{}, now{};
+    if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino)
+      return LabLock(std::move(fd));
+    if (create_dir) make_dir(dir, 0700);
+  }
+  throw Error(EAGAIN, "locking lab {}: its state directory keeps disappearing", lab);
+}
+
+DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const BackendFactory& make,
+                        const ApplyOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  LabLock lock = LabLock::acquire(facts, lab.name, /*create_dir=*/true);
+  std::string jpath = journal_path(facts, lab.name);
+  if (::access(jpath.c_str(), F_OK) == 0)
+    throw LabConflict(EEXIST, "lab {} is already deployed (netlab destroy --lab {} first)", lab.name,
+                lab.name);
+
+  Plan p = plan(lab, facts);
+  auto backend = make(&lab);
+  Journal journal = Journal::create(jpath, lab.name);
+  spdlog::info("deploying lab {}: {} nodes, {} links, {} actions", lab.name, lab.nodes.size(),
+               lab.links.size(), p.actions.size());
+  try {
+    apply(p, *backend, journal, options);
+  } catch (const DeployError& e) {
+    if (e.rollback().ok()) remove_state_dir(lab_dir(facts, lab.name));
+    throw;
+  }
+  DeployResult r;
+  r.actions = p.actions.size();
+  r.seconds = seconds_since(t0);
+  spdlog::info("lab {} is up ({} actions in {:.2f} s)", lab.name, r.actions, r.seconds);
+  return r;
+}
+
+DestroyResult destroy_lab(const std::string& lab, const HostFacts& facts, const BackendFactory& make) {
+  auto t0 = std::chrono::steady_clock::now();
+  DestroyResult r;
+  std::string dir = lab_dir(facts, lab);
+  if (::access(dir.c_str(), F_OK) != 0) {
+    r.nothing_to_do = true;
+    return r;
+  }
+  LabLock lock = LabLock::acquire(facts, lab, /*create_dir=*/false);
+  std::vector<Action> actions;
+  try {
+    actions = load_journal(journal_path(facts, lab)).actions;
+  } catch (const Error& e) {
+    // No journal: deploy died before writing its first intent; nothing exists.
+    if (e.errnum() != ENOENT) throw;
+  }
+  auto backend = make(nullptr);
+  r.report = destroy_actions(actions, *backend);
+  if (actions.empty()) r.nothing_to_do = true;
+  if (r.report.ok()) remove_state_dir(dir);
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+std::vector<std::string> list_labs(const HostFacts& facts) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(facts.state_dir, ec)) {
+    if (!e.is_directory() || e.path().filename() == "images") continue;
+    out.push_back(e.path().filename());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace netlab::lab

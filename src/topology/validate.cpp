@@ -1,0 +1,319 @@
+// Resolve and validate: binds every name to an index (containerlab's RawLink →
+// Link), creates the interfaces that links name but nodes do not declare, and
+// reports every semantic problem with the position of what caused it. Lookups
+// go through hash maps: a 2000-node lab validates in linear time.
+#include <fmt/format.h>
+
+#include <regex>
+#include <set>
+#include <unordered_map>
+
+#include "topology/parse_context.hpp"
+#include "util/strings.hpp"
+
+namespace netlab::topo::detail {
+
+namespace {
+
+bool valid_name(const std::string& s) {
+  if (s.empty()) return false;
+  if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0]))))
+    return false;
+  for (char c : s)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
+      return false;
+  return true;
+}
+
+bool valid_ifname(const std::string& s) {
+  if (s.empty() || s.size() > kMaxIfaceName || s == "." || s == "..") return false;
+  for (char c : s)
+    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+class Validator {
+ public:
+  Validator(Context& ctx, Lab& lab) : ctx_(ctx), lab_(lab) {}
+
+  void run() {
+    names();
+    links();
+    interfaces();
+    routes();
+    nat_and_firewall();
+    addresses();
+    bridges();
+    checks();
+    host();
+  }
+
+ private:
+  void name_check(const std::string& name, const char* what, size_t max, const SourcePos& pos) {
+    if (!valid_name(name))
+      ctx_.error(pos, fmt::format("{} name \"{}\" must match [a-z0-9][a-z0-9-]*", what, name));
+    else if (name.size() > max)
+      ctx_.error(pos, fmt::format("{} name \"{}\" is {} bytes; at most {} fit the names derived from it",
+                                  what, name, name.size(), max));
+  }
+
+  void names() {
+    if (!lab_.name.empty()) name_check(lab_.name, "lab", kMaxLabName, lab_.pos);
+    for (size_t i = 0; i < lab_.nodes.size(); ++i) {
+      auto& n = lab_.nodes[i];
+      name_check(n.name, "node", kMaxNodeName, n.pos);
+      node_index_[n.name] = static_cast<int>(i);
+      if (n.hostname.empty() || n.hostname.size() > 64)
+        ctx_.error(n.pos, fmt::format("node {}: hostname must be 1..64 bytes", n.name));
+      std::set<std::string> seen;
+      for (auto& iface : n.interfaces) {
+        if (!valid_ifname(iface.name))
+          ctx_.error(iface.pos, fmt::format("interface name \"{}\" of node {} must be 1..15 bytes without '/', ':' or spaces",
+                                            iface.name, n.name));
+        if (iface.name == "lo")
+          ctx_.error(iface.pos, fmt::format("node {}: \"lo\" is the loopback; it cannot be linked", n.name));
+      }
+    }
+    for (size_t i = 0; i < lab_.bridges.size(); ++i) {
+      auto& b = lab_.bridges[i];
+      name_check(b.name, "bridge", kMaxIfaceName, b.pos);
+      if (node_index_.count(b.name))
+        ctx_.error(b.pos, fmt::format("bridge \"{}\" has the name of a node; link endpoints would be ambiguous", b.name));
+      bridge_index_[b.name] = static_cast<int>(i);
+    }
+  }
+
+  void links() {
+    std::unordered_map<std::string, size_t> used;  // "node:iface" → link index
+    for (size_t li = 0; li < lab_.links.size(); ++li) {
+      auto& l = lab_.links[li];
+      bool ok = true;
+      for (auto& e : l.ends) {
+        if (e.kind == Endpoint::Kind::kBridge) {
+          auto it = bridge_index_.find(e.bridge);
+          if (it == bridge_index_.end()) {
+            std::string msg = node_index_.count(e.bridge)
+                                  ? fmt::format("link endpoint \"{}\" is a node; name one of its interfaces (\"{}:eth0\")", e.bridge, e.bridge)
+                                  : fmt::format("unknown bridge \"{}\" in link endpoints", e.bridge);
+            ctx_.error(l.pos, msg, hint(e.bridge, bridge_names()));
+            ok = false;
+          } else {
+            e.bridge_index = it->second;
+          }
+        } else {
+          auto it = node_index_.find(e.node);
+          if (it == node_index_.end()) {
+            ctx_.error(l.pos, fmt::format("unknown node \"{}\" in link endpoints", e.node), hint(e.node, node_names()));
+            ok = false;
+          } else {
+            e.node_index = it->second;
+          }
+        }
+      }
+      if (!ok) continue;
+      if (l.ends[0].kind == Endpoint::Kind::kBridge && l.ends[1].kind == Endpoint::Kind::kBridge) {
+        ctx_.error(l.pos, fmt::format("link {} <-> {} joins two bridges; link nodes to bridges instead",
+                                      l.ends[0].str(), l.ends[1].str()));
+        continue;
+      }
+      if (l.ends[0].str() == l.ends[1].str()) {
+        ctx_.error(l.pos, fmt::format("link {} <-> {} joins an interface to itself", l.ends[0].str(), l.ends[1].str()));
+        continue;
+      }
+      for (auto& e : l.ends) {
+        if (e.kind != Endpoint::Kind::kInterface) continue;
+        auto [it, fresh] = used.emplace(e.str(), li);
+        if (!fresh) {
+          ctx_.error(l.pos, fmt::format("interface {} is used by two links (the other at line {})", e.str(),
+                                        lab_.links[it->second].pos.line));
+          continue;
+        }
+        Node& n = lab_.nodes[e.node_index];
+        int idx = -1;
+        for (size_t k = 0; k < n.interfaces.size(); ++k)
+          if (n.interfaces[k].name == e.iface) idx = static_cast<int>(k);
+        if (idx < 0) {  // a link may name an interface that has no addresses
+          Interface iface;
+          iface.name = e.iface;
+          iface.pos = l.pos;
+          if (!valid_ifname(iface.name))
+            ctx_.error(l.pos, fmt::format("interface name \"{}\" of node {} must be 1..15 bytes without '/', ':' or spaces",
+                                          iface.name, n.name));
+          n.interfaces.push_back(iface);
+          idx = static_cast<int>(n.interfaces.size() - 1);
+        }
+        e.iface_index = idx;
+        n.interfaces[idx].link = static_cast<int>(li);
+      }
+    }
+  }
+
+  void interfaces() {
+    for (auto& n : lab_.nodes)
+      for (auto& i : n.interfaces)
+        if (i.link < 0)
+          ctx_.error(i.pos, fmt::format("interface {}:{} has no link (add a [[links]] entry with endpoint \"{}:{}\")",
+                                        n.name, i.name, n.name, i.name));
+  }
+
+  void routes() {
+    for (auto& n : lab_.nodes) {
+      for (auto& r : n.routes) {
+        if (!r.dev.empty() && !n.find_interface(r.dev)) {
+          ctx_.error(r.pos, fmt::format("route to {} of node {}: no interface \"{}\"", r.to.is_default ? "default" : r.to.str(),
+                                        n.name, r.dev),
+                     hint(r.dev, iface_names(n)));
+          continue;
+        }
+        if (!r.via) continue;
+        bool on_subnet = false;
+        for (auto& i : n.interfaces) {
+          if (!r.dev.empty() && i.name != r.dev) continue;
+          for (auto& a : i.addresses)
+            if (a.contains(*r.via)) on_subnet = true;
+        }
+        // An IPv6 link-local gateway is reachable on the device it names.
+        bool link_local = r.via->is_v6() && r.via->bytes[0] == 0xfe && (r.via->bytes[1] & 0xc0) == 0x80 && !r.dev.empty();
+        if (!on_subnet && !link_local)
+          ctx_.error(r.pos, fmt::format("route to {} of node {}: gateway {} is on no subnet of {}",
+                                        r.to.is_default ? "default" : r.to.str(), n.name, r.via->str(),
+                                        r.dev.empty() ? "the node" : r.dev));
+      }
+    }
+  }
+
+  void nat_and_firewall() {
+    for (auto& n : lab_.nodes) {
+      for (auto& r : n.nat) {
+        const std::string& iface = r.kind == NatKind::kDnat ? r.in_iface : r.out_iface;
+        if (!iface.empty() && !n.find_interface(iface))
+          ctx_.error(r.pos, fmt::format("nat rule of node {} names interface \"{}\", which the node does not have",
+                                        n.name, iface),
+                     hint(iface, iface_names(n)));
+      }
+      if (n.firewall) {
+        for (auto& i : n.firewall->allow_ifaces)
+          if (!n.find_interface(i))
+            ctx_.error(n.firewall->pos, fmt::format("firewall of node {} allows interface \"{}\", which the node does not have",
+                                                    n.name, i),
+                       hint(i, iface_names(n)));
+      }
+    }
+  }
+
+  void addresses() {
+    std::unordered_map<std::string, std::string> owner;  // address → "node:iface"
+    auto claim = [&](const Prefix& p, const std::string& who, const SourcePos& pos) {
+      auto [it, fresh] = owner.emplace(p.addr.str(), who);
+      if (!fresh)
+        ctx_.error(pos, fmt::format("address {} of {} is already used by {}", p.addr.str(), who, it->second));
+    };
+    for (auto& n : lab_.nodes)
+      for (auto& i : n.interfaces)
+        for (auto& a : i.addresses) claim(a, n.name + ":" + i.name, i.pos);
+    for (auto& b : lab_.bridges)
+      if (b.host)
+        for (auto& a : b.host->addresses) claim(a, "host side of bridge " + b.name, b.host->pos);
+  }
+
+  void bridges() {
+    std::vector<bool> linked(lab_.bridges.size(), false);
+    for (auto& l : lab_.links)
+      for (auto& e : l.ends)
+        if (e.bridge_index >= 0) linked[e.bridge_index] = true;
+    std::set<std::string> host_ifaces;
+    for (size_t i = 0; i < lab_.bridges.size(); ++i) {
+      auto& b = lab_.bridges[i];
+      if (!linked[i] && !b.host) ctx_.diags.warning(b.pos, fmt::format("bridge {} has no links", b.name));
+      if (!b.host) continue;
+      if (b.host->iface.empty()) {
+        std::string name = lab_.name + "-" + b.name;
+        if (name.size() > kMaxIfaceName) {
+          ctx_.error(b.host->pos, fmt::format("bridge {}: the host-side interface name \"{}\" is longer than 15 bytes",
+                                              b.name, name),
+                     "set host = { address = ..., iface = \"NAME\" }");
+          continue;
+        }
+        b.host->iface = name;
+      } else if (!valid_ifname(b.host->iface)) {
+        ctx_.error(b.host->pos, fmt::format("bridge {}: host iface \"{}\" must be 1..15 bytes without '/', ':' or spaces",
+                                            b.name, b.host->iface));
+      }
+      if (!host_ifaces.insert(b.host->iface).second)
+        ctx_.error(b.host->pos, fmt::format("bridge {}: host iface \"{}\" is used twice", b.name, b.host->iface));
+    }
+  }
+
+  void checks() {
+    for (auto& c : lab_.checks) {
+      auto it = node_index_.find(c.from);
+      if (!c.from.empty() && it == node_index_.end()) {
+        ctx_.error(c.pos, fmt::format("check \"{}\": unknown node \"{}\" in from", c.name, c.from), hint(c.from, node_names()));
+      } else if (it != node_index_.end()) {
+        c.from_index = it->second;
+      }
+      if (c.to.empty() || c.kind == CheckKind::kCommand) continue;
+      IpAddress scratch;
+      bool is_addr = parse_address(c.to).has_value();
+      (void)scratch;
+      if (!is_addr && !node_index_.count(c.to))
+        ctx_.error(c.pos, fmt::format("check \"{}\": \"{}\" in to is neither an address nor a node", c.name, c.to),
+                   hint(c.to, node_names()));
+      if (c.kind == CheckKind::kRoute && !is_addr)
+        ctx_.error(c.pos, fmt::format("check \"{}\": a route check needs an address in to", c.name));
+      if (c.expect_output) {
+        try {
+          std::regex re(*c.expect_output, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          ctx_.error(c.pos, fmt::format("check \"{}\": output \"{}\" is not a valid regular expression", c.name,
+                                        *c.expect_output));
+        }
+      }
+    }
+  }
+
+  void host() {
+    for (auto& h : lab_.host.nat) {
+      auto it = bridge_index_.find(h.from_bridge);
+      if (it == bridge_index_.end()) {
+        ctx_.error(h.pos, fmt::format("host nat: unknown bridge \"{}\"", h.from_bridge), hint(h.from_bridge, bridge_names()));
+        continue;
+      }
+      h.bridge_index = it->second;
+      if (!lab_.bridges[it->second].host)
+        ctx_.error(h.pos, fmt::format("host nat: bridge {} is not attached to the host (give it host = \"ADDR/LEN\")",
+                                      h.from_bridge));
+    }
+  }
+
+  std::string hint(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string best = closest_match(word, candidates);
+    return best.empty() ? "" : fmt::format("did you mean \"{}\"?", best);
+  }
+  std::vector<std::string> node_names() const {
+    std::vector<std::string> v;
+    for (auto& n : lab_.nodes) v.push_back(n.name);
+    return v;
+  }
+  std::vector<std::string> bridge_names() const {
+    std::vector<std::string> v;
+    for (auto& b : lab_.bridges) v.push_back(b.name);
+    return v;
+  }
+  static std::vector<std::string> iface_names(const Node& n) {
+    std::vector<std::string> v;
+    for (auto& i : n.interfaces) v.push_back(i.name);
+    return v;
+  }
+
+  Context& ctx_;
+  Lab& lab_;
+  std::unordered_map<std::string, int> node_index_;
+  std::unordered_map<std::string, int> bridge_index_;
+};
+
+}  // namespace
+
+void resolve_and_validate(Context& ctx, Lab& lab) { Validator(ctx, lab).run(); }
+
+}  // namespace netlab::topo::detail

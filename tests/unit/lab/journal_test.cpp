@@ -1,0 +1,129 @@
+#include "lab/journal.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace netlab::lab {
+namespace {
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("netlab-journal-" + std::to_string(getpid()) +
+                                                     "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    path_ = dir_ / "journal";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+std::vector<Action> sample_actions() {
+  CreateVeth v;
+  v.label = "h1:eth0 <-> lan";
+  v.a_ns = "h1";
+  v.a_name = "eth0";
+  v.a_ifindex = 100;
+  v.b_ns = kFabricNs;
+  v.b_name = "h1_eth0";
+  v.b_ifindex = 10000;
+  return {CreateFabric{"/run/netns/netlab-x"}, v,
+          AddAddress{"h1", "eth0", 100, "192.168.50.2/24"},
+          SetHostSysctl{"net.ipv4.ip_forward", "1", "0", true},
+          StartNode{"h1", 0, 0, 0}};
+}
+
+TEST_F(JournalTest, RoundTripsEveryRecordAndCompletesStartsWithFacts) {
+  auto actions = sample_actions();
+  {
+    Journal j = Journal::create(path_, "x");
+    j.append({&actions[0], &actions[1], &actions[2]});
+    j.append({&actions[3], &actions[4]});
+    StartNode started{"h1", 0, 4242, 77};
+    j.append_node_started(started);
+  }
+  JournalContents c = load_journal(path_);
+  EXPECT_EQ(c.lab, "x");
+  EXPECT_FALSE(c.dropped_torn_tail);
+  EXPECT_EQ(c.last_seq, 6u);
+  ASSERT_EQ(c.actions.size(), actions.size());
+  for (size_t i = 0; i + 1 < actions.size(); ++i)
+    EXPECT_EQ(describe(c.actions[i]), describe(actions[i]));
+  auto* v = std::get_if<CreateVeth>(&c.actions[1]);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->b_ifindex, 10000u);
+  auto* s = std::get_if<StartNode>(&c.actions[4]);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->pid, 4242);
+  EXPECT_EQ(s->start_time, 77u);
+}
+
+TEST_F(JournalTest, CreateRefusesAnExistingJournal) {
+  Journal::create(path_, "x");
+  try {
+    Journal::create(path_, "x");
+    FAIL() << "second create succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.errnum(), EEXIST);
+  }
+}
+
+TEST_F(JournalTest, TornLastLineIsDroppedAndTruncated) {
+  auto actions = sample_actions();
+  {
+    Journal j = Journal::create(path_, "x");
+    j.append({&actions[0], &actions[1]});
+  }
+  std::string good = read_file(path_);
+  {
+    std::ofstream out(path_, std::ios::app);
+    out << R"({"seq":3,"op":"add_addr)";  // a crash in the middle of a write
+  }
+  JournalContents c = load_journal(path_);
+  EXPECT_TRUE(c.dropped_torn_tail);
+  EXPECT_EQ(c.actions.size(), 2u);
+  EXPECT_EQ(read_file(path_), good);  // repaired on disk
+  // Appending after the repair yields a valid journal again.
+  Journal j = Journal::open_append(path_, c.last_seq);
+  j.append(actions[2]);
+  EXPECT_EQ(load_journal(path_).actions.size(), 3u);
+}
+
+TEST_F(JournalTest, CorruptMiddleLineIsAnError) {
+  write_file(path_, "{\"netlab_journal\":1,\"lab\":\"x\"}\nnot json\n{\"seq\":2,\"op\":\"create_fabric\",\"pin\":\"p\"}\n");
+  EXPECT_THROW(load_journal(path_), Error);
+}
+
+TEST_F(JournalTest, UnknownVersionIsRejectedWithBothVersions) {
+  write_file(path_, "{\"netlab_journal\":9,\"lab\":\"x\"}\n");
+  try {
+    load_journal(path_);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("version 9 is not supported"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(JournalTest, UnknownOpIsRejected) {
+  write_file(path_, "{\"netlab_journal\":1,\"lab\":\"x\"}\n{\"seq\":1,\"op\":\"launch_rocket\"}\n");
+  EXPECT_THROW(load_journal(path_), Error);
+}
+
+TEST_F(JournalTest, MissingJournalIsENOENT) {
+  try {
+    load_journal(path_);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.errnum(), ENOENT);
+  }
+}
+
+}  // namespace
+}  // namespace netlab::lab

@@ -1,0 +1,87 @@
+// Plan golden tests: every shipped topology plans to the checked-in action list
+// (tests/testdata/plans/<name>.plan; NETLAB_UPDATE_GOLDEN=1 rewrites them), and
+// every action survives the journal's JSON round trip.
+#include "lab/plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "topology/parse.hpp"
+#include "util/strings.hpp"
+
+namespace netlab::lab {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> shipped_topologies() {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(std::string(NETLAB_SOURCE_DIR) + "/topologies"))
+    if (e.path().extension() == ".toml") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+topo::Lab load(const fs::path& path) {
+  Diagnostics diags;
+  auto lab = topo::load_file(path.string(), diags);
+  if (!lab) ADD_FAILURE() << diags.render();
+  return lab.value_or(topo::Lab{});
+}
+
+TEST(Plan, EveryShippedTopologyMatchesItsGoldenPlan) {
+  auto files = shipped_topologies();
+  ASSERT_FALSE(files.empty());
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.string());
+    std::string got = render_plan(plan(load(file), HostFacts{}));
+    fs::path golden = fs::path(NETLAB_TESTDATA_DIR) / "plans" / (file.stem().string() + ".plan");
+    if (std::getenv("NETLAB_UPDATE_GOLDEN")) write_file(golden, got);
+    ASSERT_TRUE(fs::exists(golden)) << "missing golden plan " << golden;
+    EXPECT_EQ(got, read_file(golden));
+  }
+}
+
+TEST(Plan, EveryActionRoundTripsThroughJson) {
+  for (const auto& file : shipped_topologies()) {
+    for (const auto& a : plan(load(file), HostFacts{}).actions) {
+      nlohmann::json j = a;
+      Action back = action_from_json(nlohmann::json::parse(j.dump()));
+      nlohmann::json j2 = back;
+      EXPECT_EQ(j, j2) << describe(a);
+    }
+  }
+}
+
+TEST(Plan, PhasesNeverGoBackwards) {
+  for (const auto& file : shipped_topologies()) {
+    auto p = plan(load(file), HostFacts{});
+    for (size_t i = 1; i < p.actions.size(); ++i)
+      EXPECT_LE(static_cast<int>(phase_of(p.actions[i - 1])), static_cast<int>(phase_of(p.actions[i])))
+          << file << ": " << describe(p.actions[i]);
+  }
+}
+
+TEST(Plan, FabricEndNamesAreUniqueAndFitIfnamsiz) {
+  EXPECT_EQ(fabric_end_name("h1", "eth0", 3), "h1_eth0");
+  EXPECT_EQ(fabric_end_name("a-very-long-node", "eth0", 3), "nl3");
+  EXPECT_NE(fabric_end_name("a-b", "c", 0), fabric_end_name("a", "b-c", 1));
+}
+
+TEST(Plan, NamesDeriveFromTheLab) {
+  HostFacts f;
+  f.state_dir = "/s";
+  f.netns_dir = "/n";
+  f.cgroup_parent = "p";
+  EXPECT_EQ(fabric_pin(f, "lab1"), "/n/netlab-lab1");
+  EXPECT_EQ(node_pin(f, "lab1", "h1"), "/n/lab1-h1");
+  EXPECT_EQ(node_dir(f, "lab1", "h1"), "/s/lab1/nodes/h1");
+  EXPECT_EQ(cgroup_path(f, "lab1", "h1"), "p/lab1/h1");
+  EXPECT_EQ(host_nft_table("lab1"), "netlab_lab1");
+}
+
+}  // namespace
+}  // namespace netlab::lab
