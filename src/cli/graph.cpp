@@ -1,14 +1,31 @@
-// netlab graph — not implemented yet.
+// netlab graph FILE [--format dot|mermaid]
 #include <iostream>
 
+#include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/verbs.hpp"
+#include "topology/graph.hpp"
 
 namespace netlab::cli {
 
-int run_graph(const Args&) {
-  std::cerr << "netlab graph: not implemented yet\n";
-  return kExitUserError;
+int run_graph(const Args& args) {
+  VerbSpec spec;
+  spec.usage = "netlab graph FILE [--format dot|mermaid]";
+  spec.summary = "Print the topology as a graph: nodes, bridges, links with interfaces and addresses.";
+  spec.options.add_options()
+      ("file", po::value<std::string>()->required(), "topology file")
+      ("format,f", po::value<std::string>()->default_value("dot"), "dot or mermaid");
+  spec.positional.add("file", 1);
+  po::variables_map vm;
+  if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
+  std::string format = vm["format"].as<std::string>();
+  if (format != "dot" && format != "mermaid") {
+    std::cerr << "netlab graph: unknown format \"" << format << "\" (dot or mermaid)\n";
+    return kExitUserError;
+  }
+  auto lab = load_topology(vm["file"].as<std::string>());
+  if (!lab) return kExitUserError;
+  std::cout << topo::render_graph(*lab, format == "dot" ? topo::GraphFormat::kDot : topo::GraphFormat::kMermaid);
+  return kExitOk;
 }
 
 }  // namespace netlab::cli

@@ -155,6 +155,7 @@ struct Endpoint {
   int node_index = -1;  // resolved
   int iface_index = -1; // resolved: index into Node::interfaces
   int bridge_index = -1;
+  SourcePos pos;        // of the endpoint string
   std::string str() const;  // "h1:eth0" or "lan"
 };
 

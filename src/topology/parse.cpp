@@ -637,6 +637,7 @@ class Parser {
       auto s = str((*arr)[i], "link endpoint");
       if (!s) return;
       Endpoint& e = l.ends[i];
+      e.pos = at((*arr)[i]);
       auto colon = s->find(':');
       if (colon == std::string::npos) {
         e.kind = Endpoint::Kind::kBridge;

@@ -95,7 +95,7 @@ class Validator {
             std::string msg = node_index_.count(e.bridge)
                                   ? fmt::format("link endpoint \"{}\" is a node; name one of its interfaces (\"{}:eth0\")", e.bridge, e.bridge)
                                   : fmt::format("unknown bridge \"{}\" in link endpoints", e.bridge);
-            ctx_.error(l.pos, msg, hint(e.bridge, bridge_names()));
+            ctx_.error(e.pos, msg, hint(e.bridge, bridge_names()));
             ok = false;
           } else {
             e.bridge_index = it->second;
@@ -103,10 +103,11 @@ class Validator {
         } else {
           auto it = node_index_.find(e.node);
           if (it == node_index_.end()) {
-            ctx_.error(l.pos, fmt::format("unknown node \"{}\" in link endpoints", e.node), hint(e.node, node_names()));
+            ctx_.error(e.pos, fmt::format("unknown node \"{}\" in link endpoints", e.node), hint(e.node, node_names()));
             ok = false;
           } else {
             e.node_index = it->second;
+            mentioned_.insert(e.str());  // no "has no link" for an interface of a broken link
           }
         }
       }
@@ -124,7 +125,7 @@ class Validator {
         if (e.kind != Endpoint::Kind::kInterface) continue;
         auto [it, fresh] = used.emplace(e.str(), li);
         if (!fresh) {
-          ctx_.error(l.pos, fmt::format("interface {} is used by two links (the other at line {})", e.str(),
+          ctx_.error(e.pos, fmt::format("interface {} is used by two links (the other at line {})", e.str(),
                                         lab_.links[it->second].pos.line));
           continue;
         }
@@ -151,7 +152,7 @@ class Validator {
   void interfaces() {
     for (auto& n : lab_.nodes)
       for (auto& i : n.interfaces)
-        if (i.link < 0)
+        if (i.link < 0 && !mentioned_.count(n.name + ":" + i.name))
           ctx_.error(i.pos, fmt::format("interface {}:{} has no link (add a [[links]] entry with endpoint \"{}:{}\")",
                                         n.name, i.name, n.name, i.name));
   }
@@ -252,6 +253,14 @@ class Validator {
       } else if (it != node_index_.end()) {
         c.from_index = it->second;
       }
+      if (c.expect_output) {
+        try {
+          std::regex re(*c.expect_output, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          ctx_.error(c.pos, fmt::format("check \"{}\": output \"{}\" is not a valid regular expression", c.name,
+                                        *c.expect_output));
+        }
+      }
       if (c.to.empty() || c.kind == CheckKind::kCommand) continue;
       IpAddress scratch;
       bool is_addr = parse_address(c.to).has_value();
@@ -261,14 +270,6 @@ class Validator {
                    hint(c.to, node_names()));
       if (c.kind == CheckKind::kRoute && !is_addr)
         ctx_.error(c.pos, fmt::format("check \"{}\": a route check needs an address in to", c.name));
-      if (c.expect_output) {
-        try {
-          std::regex re(*c.expect_output, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-          ctx_.error(c.pos, fmt::format("check \"{}\": output \"{}\" is not a valid regular expression", c.name,
-                                        *c.expect_output));
-        }
-      }
     }
   }
 
@@ -310,6 +311,7 @@ class Validator {
   Lab& lab_;
   std::unordered_map<std::string, int> node_index_;
   std::unordered_map<std::string, int> bridge_index_;
+  std::set<std::string> mentioned_;  // "node:iface" named by any link endpoint
 };
 
 }  // namespace
