@@ -59,6 +59,7 @@ struct SetLink {
   std::string master;  // bridge name in the same ns; "" = none
   uint32_t master_ifindex = 0;
   bool up = true;
+  std::string alias;  // IFLA_IFALIAS (the kernel ignores it at creation)
 };
 
 struct AddAddress {

@@ -115,7 +115,7 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
   }
 
   std::vector<Action> link_setup;
-  for (const auto& n : lab.nodes) link_setup.push_back(SetLink{n.name, "lo", 1, "", 0, true});
+  for (const auto& n : lab.nodes) link_setup.push_back(SetLink{n.name, "lo", 1, "", 0, true, ""});
 
   for (size_t l = 0; l < lab.links.size(); ++l) {
     const auto& link = lab.links[l];
@@ -139,35 +139,37 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
       v.b_ifindex = kFabricVethIfindexBase + static_cast<uint32_t>(l);
       v.b_alias = a.str();
       link_setup.push_back(SetLink{kFabricNs, v.b_name, v.b_ifindex, b.bridge,
-                                   kBridgeIfindexBase + static_cast<uint32_t>(b.bridge_index), true});
+                                   kBridgeIfindexBase + static_cast<uint32_t>(b.bridge_index), true, v.b_alias});
     } else {
       const auto& b_iface = lab.nodes[b.node_index].interfaces[b.iface_index];
       v.b_ns = b.node;
       v.b_name = b.iface;
       v.b_ifindex = iface_index(b.iface_index);
       v.b_mac = b_iface.mac.value_or("");
-      link_setup.push_back(SetLink{b.node, b.iface, v.b_ifindex, "", 0, true});
+      link_setup.push_back(SetLink{b.node, b.iface, v.b_ifindex, "", 0, true, ""});
     }
     out.push_back(std::move(v));
   }
 
-  // Bridges attached to the host: host end up at creation, fabric end enslaved.
+  // Bridges attached to the host. The fabric end is the request's first end:
+  // the kernel honours the peer's requested ifindex only when the first end
+  // requests one too, and the host end must take whatever index is free there.
   std::vector<Action> host_addresses;
   for (size_t b = 0; b < lab.bridges.size(); ++b) {
     const auto& br = lab.bridges[b];
     if (!br.host) continue;
     CreateVeth v;
-    v.label = fmt::format("host:{} <-> {}", br.host->iface, br.name);
-    v.a_ns = kHostNs;
-    v.a_name = br.host->iface;
-    v.a_alias = fmt::format("netlab:{}:{}", lab.name, br.name);
-    v.b_ns = kFabricNs;
-    v.b_name = fmt::format("host_{}", b);
-    v.b_ifindex = kFabricVethIfindexBase + static_cast<uint32_t>(lab.links.size() + b);
-    v.b_alias = "host:" + br.host->iface;
+    v.label = fmt::format("{} <-> host:{}", br.name, br.host->iface);
+    v.a_ns = kFabricNs;
+    v.a_name = fmt::format("host_{}", b);
+    v.a_ifindex = kFabricVethIfindexBase + static_cast<uint32_t>(lab.links.size() + b);
+    v.b_ns = kHostNs;
+    v.b_name = br.host->iface;
+    v.b_alias = fmt::format("netlab:{}:{}", lab.name, br.name);
     v.mtu = br.mtu.value_or(0);
-    link_setup.push_back(SetLink{kFabricNs, v.b_name, v.b_ifindex, br.name,
-                                 kBridgeIfindexBase + static_cast<uint32_t>(b), true});
+    link_setup.push_back(SetLink{kFabricNs, v.a_name, v.a_ifindex, br.name,
+                                 kBridgeIfindexBase + static_cast<uint32_t>(b), true, "host:" + br.host->iface});
+    link_setup.push_back(SetLink{kHostNs, v.b_name, 0, "", 0, true, v.b_alias});
     out.push_back(std::move(v));
     for (const auto& addr : br.host->addresses)
       host_addresses.push_back(AddAddress{kHostNs, br.host->iface, 0, addr.str()});

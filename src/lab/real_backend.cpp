@@ -1,9 +1,193 @@
+// The real Backend: dispatch by phase, host sysctls, nodes (cgroups, rootfs
+// directories, start in parallel, wait for READY), and every undo.
 #include "lab/real_backend.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <spdlog/spdlog.h>
+
+#include "lab/real_backend_impl.hpp"
+#include "node/image.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::lab {
 
-std::unique_ptr<Backend> make_real_backend(const topo::Lab*, const HostFacts&) {
-  throw Error(ENOSYS, "the kernel backend is not built yet");
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+constexpr int kReadyTimeoutMs = 60'000;
+
+}  // namespace
+
+std::unique_ptr<Backend> make_real_backend(const topo::Lab* lab, const HostFacts& facts) {
+  return std::make_unique<RealBackend>(lab, facts);
+}
+
+RealBackend::RealBackend(const topo::Lab* lab, HostFacts facts)
+    : lab_(lab), facts_(std::move(facts)), host_(nl::Netns::current()) {
+  if (lab_) lab_name_ = lab_->name;
+  node::raise_fd_limit();
+}
+
+node::Cgroups& RealBackend::cgroups() {
+  if (!cgroups_) cgroups_ = node::make_cgroups();
+  return *cgroups_;
+}
+
+uint64_t RealBackend::netlink_requests() const {
+  uint64_t n = closed_socket_requests_;
+  for (const auto& [ns, s] : sockets_) n += s.requests_sent();
+  return n;
+}
+
+void RealBackend::prepare(Action& action) {
+  if (auto* s = std::get_if<SetHostSysctl>(&action)) {
+    s->previous = std::string(trim(read_file(sysctl_path(s->key))));
+    s->has_previous = true;
+  }
+}
+
+void RealBackend::run(std::span<Action> batch) {
+  if (batch.empty()) return;
+  switch (phase_of(batch.front())) {
+    case Phase::kNamespaces: return run_namespaces(batch);
+    case Phase::kLinks: return run_links(batch);
+    case Phase::kNetConfig: return run_net_config(batch);
+    case Phase::kNft: return run_nft(batch);
+    case Phase::kHost: return run_host(batch);
+    case Phase::kNodes: return run_nodes(batch);
+    case Phase::kPins: return run_pins(batch);
+  }
+}
+
+void RealBackend::run_nft(std::span<Action> batch) {
+  throw ActionError(0, Error(ENOSYS, "{}: nftables support is not built yet", describe(batch[0])));
+}
+
+void RealBackend::run_host(std::span<Action> batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& s = std::get<SetHostSysctl>(batch[i]);
+    try {
+      write_file(sysctl_path(s.key), s.value);
+    } catch (Error& e) {
+      throw ActionError(i, std::move(e.wrap("setting " + describe(batch[i]))));
+    }
+  }
+}
+
+std::string RealBackend::hosts_file() const {
+  std::string out = "127.0.0.1 localhost\n::1 localhost\n";
+  for (const auto& n : lab_->nodes)
+    for (const auto& i : n.interfaces)
+      for (const auto& a : i.addresses) out += fmt::format("{} {}\n", a.addr.str(), n.name);
+  return out;
+}
+
+node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
+  node::NodeSpec s;
+  s.name = n.name;
+  s.hostname = n.hostname;
+  s.netns_fd = netns(n.name).fd();
+  s.node_dir = node_dir(facts_, lab_name_, n.name);
+  switch (n.image.kind) {
+    case topo::ImageKind::kBusybox:
+      s.rootfs = node::RootfsKind::kBusybox;
+      if (busybox_image_.empty()) busybox_image_ = node::ensure_busybox_image(facts_.state_dir + "/images");
+      s.lower = busybox_image_;
+      break;
+    case topo::ImageKind::kHost: s.rootfs = node::RootfsKind::kHost; break;
+    case topo::ImageKind::kPath:
+      s.rootfs = node::RootfsKind::kPath;
+      s.lower = n.image.path;
+      break;
+  }
+  for (const auto& b : n.binds) s.binds.push_back({b.host_path, b.node_path, b.read_only});
+  s.env = n.env;
+  s.sysctls = n.sysctls;
+  s.forwarding = n.forwarding;
+  for (const auto& c : n.exec) s.exec.push_back(c.argv);
+  if (n.cmd) s.cmd = n.cmd->argv;
+  if (n.user) s.user = std::make_pair(n.user->uid, n.user->gid);
+  s.cgroup = cgroup_path(facts_, lab_name_, n.name);
+  return s;
+}
+
+void RealBackend::run_nodes(std::span<Action> batch) {
+  // Every socket is closed before the first clone: each child would copy them all.
+  for (auto& [ns, s] : sockets_) closed_socket_requests_ += s.requests_sent();
+  sockets_.clear();
+  std::vector<node::Started> started;
+  started.reserve(batch.size());
+  std::vector<size_t> started_index;
+  std::string hosts;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    try {
+      std::visit(Overloaded{
+                     [&](const CreateCgroup& c) {
+                       const auto& n = lab_->nodes[lab_->find_node(c.node)];
+                       node::CgroupLimits l;
+                       if (n.limits.cpus) l.cpus = n.limits.cpus->cores;
+                       if (n.limits.memory) l.memory_bytes = n.limits.memory->bytes;
+                       l.pids = n.limits.pids;
+                       l.weight = n.limits.cpu_weight;
+                       cgroups().create(c.path, l);
+                     },
+                     [&](const PrepareRootfs& r) {
+                       if (hosts.empty()) hosts = hosts_file();
+                       node::prepare_node_dir(r.dir, hosts);
+                     },
+                     [&](StartNode& s) {
+                       started.push_back(node::start_node(node_spec(lab_->nodes[s.node_index]), cgroups()));
+                       started_index.push_back(i);
+                       s.pid = started.back().pid;
+                       s.start_time = started.back().start_time;
+                     },
+                     [&](const auto&) { throw Error(EINVAL, "{} is not a node action", describe(batch[i])); },
+                 },
+                 batch[i]);
+    } catch (Error& e) {
+      if (!std::holds_alternative<StartNode>(batch[i])) e.wrap("creating " + describe(batch[i]));
+      throw ActionError(i, std::move(e));
+    }
+  }
+  std::vector<node::Started*> waiting;
+  for (auto& s : started) waiting.push_back(&s);
+  try {
+    node::wait_ready(waiting, kReadyTimeoutMs);
+  } catch (node::NodeError& e) {
+    throw ActionError(started_index[e.index()], std::move(e));
+  }
+  for (const auto& s : started)
+    if (s.exec_failures)
+      spdlog::warn("node {}: {} exec command(s) failed; see {}/log", s.name, s.exec_failures,
+                   node_dir(facts_, lab_name_, s.name));
+}
+
+void RealBackend::undo(const Undo& u) {
+  std::visit(Overloaded{
+                 [&](const KillNode& k) { node::kill_node(k.pid, k.start_time); },
+                 [&](const RemoveCgroup& c) { cgroups().remove(c.path); },
+                 [&](const Unpin& p) { nl::unpin(p.pin); },
+                 [&](const DeleteLink& d) { delete_host_link(d); },
+                 [&](const DeleteNft& d) {
+                   throw Error(ENOSYS, "removing nftables table {} {}: nftables support is not built yet",
+                               d.family, d.table);
+                 },
+                 [&](const RestoreSysctl& r) { write_file(sysctl_path(r.key), r.value); },
+                 [&](const RemoveDir& d) {
+                   std::error_code ec;
+                   std::filesystem::remove_all(d.dir, ec);
+                   if (ec) throw Error(ec.value(), "removing {}", d.dir);
+                 },
+             },
+             u);
 }
 
 }  // namespace netlab::lab

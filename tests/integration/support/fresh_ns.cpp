@@ -142,7 +142,10 @@ LeakSnapshot FreshNamespaceTest::snapshot() const {
   }
   std::istringstream tables(run_shell("nft list tables 2>/dev/null"));
   for (std::string line; std::getline(tables, line);) s.nft_tables.push_back(line);
-  s.state_files = list_tree(state_dir_);
+  // The busybox image is a cache shared by every lab (like a container image),
+  // built by the first deploy and kept; everything else must go.
+  for (auto& f : list_tree(state_dir_))
+    if (f.rfind(state_dir_ + "/images", 0) != 0) s.state_files.push_back(f);
   std::ifstream children("/proc/self/task/" + std::to_string(getpid()) + "/children");
   for (int c; children >> c;) s.children.push_back(c);
   return s;

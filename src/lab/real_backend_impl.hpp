@@ -1,0 +1,67 @@
+// Internal to lab/: the real Backend's state, shared by real_backend.cpp (dispatch,
+// host, nodes, undo) and real_backend_net.cpp (namespaces, links, addresses, routes).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "lab/backend.hpp"
+#include "lab/plan.hpp"
+#include "netlink/netns.hpp"
+#include "netlink/socket.hpp"
+#include "node/cgroup.hpp"
+#include "node/spawn.hpp"
+#include "topology/model.hpp"
+
+namespace netlab::lab {
+
+std::string sysctl_path(const std::string& key);
+
+class RealBackend : public Backend {
+ public:
+  RealBackend(const topo::Lab* lab, HostFacts facts);
+
+  void prepare(Action& action) override;
+  void run(std::span<Action> batch) override;
+  void undo(const Undo& u) override;
+
+  /// Netlink requests sent so far, over every socket (for benchmarks and notes).
+  uint64_t netlink_requests() const;
+
+ private:
+  // real_backend_net.cpp
+  std::string ns_label(const std::string& ns) const;
+  nl::Netns& netns(const std::string& ns);
+  nl::RtnlSocket& socket(const std::string& ns);
+  uint32_t host_ifindex(const std::string& name);
+  void run_namespaces(std::span<Action> batch);
+  void run_links(std::span<Action> batch);
+  void run_net_config(std::span<Action> batch);
+  void run_pins(std::span<Action> batch);
+  void throw_first(const std::vector<nl::Ack>& acks, const std::string& ns,
+                   const std::function<size_t(size_t)>& to_batch_index);
+  void delete_host_link(const DeleteLink& d);
+
+  // real_backend.cpp
+  void run_nft(std::span<Action> batch);
+  void run_host(std::span<Action> batch);
+  void run_nodes(std::span<Action> batch);
+  node::NodeSpec node_spec(const topo::Node& n);
+  std::string hosts_file() const;
+  node::Cgroups& cgroups();
+
+  const topo::Lab* lab_;
+  HostFacts facts_;
+  std::string lab_name_;
+  nl::Netns host_;
+  nl::Netns fabric_;
+  std::map<std::string, nl::Netns> node_ns_;
+  std::map<std::string, nl::RtnlSocket> sockets_;
+  uint64_t closed_socket_requests_ = 0;
+  std::unique_ptr<node::Cgroups> cgroups_;
+  std::string busybox_image_;
+};
+
+}  // namespace netlab::lab

@@ -1,0 +1,196 @@
+// The network half of the real backend: namespaces, links, addresses, routes
+// and netns pins, one rtnetlink socket per namespace, each phase's requests
+// pipelined per namespace with acks mapped back to the plan's actions.
+#include <net/if.h>
+
+#include <filesystem>
+#include <spdlog/spdlog.h>
+
+#include "lab/real_backend_impl.hpp"
+#include "netlink/addr.hpp"
+#include "netlink/dump.hpp"
+#include "netlink/link.hpp"
+#include "util/strings.hpp"
+
+namespace netlab::lab {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+std::string RealBackend::ns_label(const std::string& ns) const {
+  if (ns == kHostNs) return "host";
+  if (ns == kFabricNs) return "netlab-" + lab_name_;
+  return lab_name_ + "-" + ns;
+}
+
+nl::Netns& RealBackend::netns(const std::string& ns) {
+  if (ns == kHostNs) return host_;
+  if (ns == kFabricNs) {
+    if (!fabric_.valid()) fabric_ = nl::Netns::open(fabric_pin(facts_, lab_name_));
+    return fabric_;
+  }
+  auto it = node_ns_.find(ns);
+  if (it == node_ns_.end())
+    it = node_ns_.emplace(ns, nl::Netns::open(node_pin(facts_, lab_name_, ns))).first;
+  return it->second;
+}
+
+nl::RtnlSocket& RealBackend::socket(const std::string& ns) {
+  auto it = sockets_.find(ns);
+  if (it != sockets_.end()) return it->second;
+  auto sock = ns == kHostNs ? nl::RtnlSocket::open(ns_label(ns)) : nl::RtnlSocket::open_in(netns(ns), ns_label(ns));
+  return sockets_.emplace(ns, std::move(sock)).first->second;
+}
+
+uint32_t RealBackend::host_ifindex(const std::string& name) {
+  unsigned idx = if_nametoindex(name.c_str());
+  if (idx == 0) throw_errno("looking up host interface {}", name);
+  return idx;
+}
+
+void RealBackend::run_namespaces(std::span<Action> batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    try {
+      // Lab addresses are unique by construction: no duplicate address detection,
+      // so IPv6 (link-local included, which neighbour discovery needs when a
+      // node forwards) works the moment deploy returns.
+      if (auto* f = std::get_if<CreateFabric>(&batch[i])) {
+        fabric_ = nl::Netns::create();
+        nl::pin(fabric_, f->pin);
+        nl::write_sysctl(fabric_, "net.ipv6.conf.default.accept_dad", "0");
+      } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
+        node_ns_[n->node] = nl::Netns::create();
+        nl::write_sysctl(node_ns_[n->node], "net.ipv6.conf.default.accept_dad", "0");
+        // Open its socket now: the next phases talk to every namespace.
+        socket(n->node);
+      }
+    } catch (Error& e) {
+      throw ActionError(i, std::move(e.wrap("creating " + describe(batch[i]))));
+    }
+  }
+}
+
+void RealBackend::run_links(std::span<Action> batch) {
+  nl::Batch b;
+  for (auto& a : batch) {
+    std::visit(Overloaded{
+                   [&](const CreateBridge& x) {
+                     b.add(nl::encode(nl::BridgeSpec{x.name, x.ifindex, x.mtu, true}), "creating bridge " + x.name);
+                   },
+                   [&](const CreateVeth& x) {
+                     nl::VethSpec v;
+                     v.name = x.a_name;
+                     v.ns_fd = netns(x.a_ns).fd();
+                     v.ifindex = x.a_ifindex;
+                     v.mac = x.a_mac;
+                     v.peer_name = x.b_name;
+                     v.peer_ns_fd = netns(x.b_ns).fd();
+                     v.peer_ifindex = x.b_ifindex;
+                     v.peer_mac = x.b_mac;
+                     v.mtu = x.mtu;
+                     b.add(nl::encode(v), "creating veth " + x.label);
+                   },
+                   [&](const auto&) { throw Error(EINVAL, "{} is not a link action", describe(a)); },
+               },
+               a);
+  }
+  auto acks = socket(kFabricNs).commit(b);
+  throw_first(acks, kFabricNs, [](size_t i) { return i; });
+}
+
+void RealBackend::run_net_config(std::span<Action> batch) {
+  // Group by namespace, keeping plan order inside each: one pipelined batch per socket.
+  std::map<std::string, std::pair<nl::Batch, std::vector<size_t>>> per_ns;
+  std::vector<std::string> order;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    std::string ns = ns_of(batch[i]);
+    auto [it, fresh] = per_ns.try_emplace(ns);
+    if (fresh) order.push_back(ns);
+    auto& [b, index] = it->second;
+    index.push_back(i);
+    try {
+      std::visit(
+          Overloaded{
+              [&](const SetLink& x) {
+                b.add(nl::encode(nl::LinkSetSpec{x.name, x.ifindex, x.up, x.master_ifindex, 0, x.alias}),
+                      "setting " + describe(batch[i]));
+              },
+              [&](const AddAddress& x) {
+                uint32_t ifindex = x.ifindex ? x.ifindex : host_ifindex(x.ifname);
+                b.add(nl::encode(nl::AddrSpec{ifindex, x.prefix}), "adding " + describe(batch[i]));
+              },
+              [&](const AddRoute& x) {
+                uint32_t oif = x.dev_ifindex;
+                if (!oif && !x.dev.empty() && ns == kHostNs) oif = host_ifindex(x.dev);
+                b.add(nl::encode(nl::RouteSpec{x.to, x.via, oif, x.metric}), "adding " + describe(batch[i]));
+              },
+              [&](const auto&) { throw Error(EINVAL, "{} is not a network action", describe(batch[i])); },
+          },
+          batch[i]);
+    } catch (Error& e) {
+      throw ActionError(i, std::move(e));
+    }
+  }
+  for (const auto& ns : order) {
+    auto& [b, index] = per_ns[ns];
+    auto acks = socket(ns).commit(b);
+    throw_first(acks, ns, [&](size_t k) { return index[k]; });
+  }
+}
+
+void RealBackend::throw_first(const std::vector<nl::Ack>& acks, const std::string& ns,
+                              const std::function<size_t(size_t)>& to_batch_index) {
+  for (size_t k = 0; k < acks.size(); ++k) {
+    if (acks[k].errnum == 0) continue;
+    Error e(acks[k].errnum, fmt::format("{} in netns {}", acks[k].what, ns_label(ns)));
+    if (!acks[k].extack.empty()) e.set_extack(acks[k].extack);
+    throw ActionError(to_batch_index(k), std::move(e));
+  }
+}
+
+void RealBackend::run_pins(std::span<Action> batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& p = std::get<PinNodeNetns>(batch[i]);
+    try {
+      nl::pin(netns(p.node), p.pin);
+    } catch (Error& e) {
+      throw ActionError(i, std::move(e));
+    }
+  }
+}
+
+void RealBackend::delete_host_link(const DeleteLink& d) {
+  auto& sock = socket(kHostNs);
+  for (const auto& l : nl::dump_links(sock)) {
+    if (l.name != d.name) continue;
+    // Never delete a host interface that is not ours: the mark must match.
+    if (l.alias != d.alias)
+      throw Error(EPERM, "host interface {} carries alias \"{}\", not netlab's \"{}\"; left in place", d.name,
+                  l.alias, d.alias);
+    auto acks = [&] {
+      nl::Batch b;
+      b.add(nl::encode(nl::LinkDeleteSpec{d.name, l.ifindex}), "deleting host interface " + d.name);
+      return sock.commit(b);
+    }();
+    if (acks[0].errnum && acks[0].errnum != ENODEV && acks[0].errnum != ENOENT)
+      nl::throw_first_failure(acks, "host");
+    return;
+  }
+}
+
+std::string sysctl_path(const std::string& key) {
+  std::string path = "/proc/sys/" + key;
+  for (size_t i = std::string("/proc/sys/").size(); i < path.size(); ++i)
+    if (path[i] == '.') path[i] = '/';
+  return path;
+}
+
+}  // namespace netlab::lab

@@ -1,0 +1,86 @@
+#include "netlink/netns.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <spdlog/spdlog.h>
+
+#include "util/error.hpp"
+
+namespace netlab::nl {
+
+Netns Netns::current() { return open("/proc/thread-self/ns/net"); }
+
+Netns Netns::open(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("opening network namespace {}", path);
+  return Netns(std::move(fd));
+}
+
+Netns Netns::create() {
+  Netns original = current();
+  if (::unshare(CLONE_NEWNET) < 0) throw_errno("creating a network namespace (unshare)");
+  Netns created;
+  try {
+    created = current();
+  } catch (...) {
+    ::setns(original.fd(), CLONE_NEWNET);
+    throw;
+  }
+  if (::setns(original.fd(), CLONE_NEWNET) < 0) {
+    // The thread would stay in the new namespace: nothing after this is safe.
+    spdlog::critical("cannot return to the original network namespace: {}", describe_errno(errno));
+    std::abort();
+  }
+  return created;
+}
+
+uint64_t Netns::inode() const {
+  struct stat st{};
+  if (::fstat(fd(), &st) < 0) throw_errno("stat of a network namespace fd");
+  return st.st_ino;
+}
+
+void pin(const Netns& ns, const std::string& path) {
+  Fd file(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (!file) throw_errno("creating netns pin {}", path);
+  file.reset();
+  std::string source = "/proc/self/fd/" + std::to_string(ns.fd());
+  if (::mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) < 0) {
+    int saved = errno;
+    ::unlink(path.c_str());
+    throw Error(saved, "pinning network namespace at {}", path);
+  }
+}
+
+void unpin(const std::string& path) {
+  if (::umount2(path.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    throw_errno("unmounting netns pin {}", path);
+  if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw_errno("removing netns pin {}", path);
+}
+
+void write_sysctl(const Netns& ns, const std::string& key, const std::string& value) {
+  std::string path = "/proc/sys/" + key;
+  for (size_t i = 10; i < path.size(); ++i)
+    if (path[i] == '.') path[i] = '/';
+  NetnsSwitch in(ns);
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), value.data(), value.size()) < 0) throw_errno("setting sysctl {} = {}", key, value);
+}
+
+NetnsSwitch::NetnsSwitch(const Netns& target) : original_(Netns::current()) {
+  if (::setns(target.fd(), CLONE_NEWNET) < 0) throw_errno("entering a network namespace (setns)");
+}
+
+NetnsSwitch::~NetnsSwitch() {
+  if (::setns(original_.fd(), CLONE_NEWNET) < 0) {
+    spdlog::critical("cannot return to the original network namespace: {}", describe_errno(errno));
+    std::abort();
+  }
+}
+
+}  // namespace netlab::nl

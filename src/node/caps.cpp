@@ -1,0 +1,35 @@
+#include "node/caps.hpp"
+
+#include <linux/capability.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <cerrno>
+
+// CAP_MKNOD is left out on purpose: without a devices cgroup it would let a
+// node create and open host block devices.
+
+namespace netlab::node {
+
+std::vector<int> node_capabilities(bool sys_admin) {
+  std::vector<int> caps = {CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,   CAP_FOWNER,
+                           CAP_NET_RAW,      CAP_SETGID,   CAP_SETUID,
+                           CAP_SETFCAP,    CAP_SETPCAP,      CAP_NET_BIND_SERVICE,
+                           CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE, CAP_NET_ADMIN};
+  if (sys_admin) caps.push_back(CAP_SYS_ADMIN);
+  return caps;
+}
+
+int restrict_bounding_set(bool sys_admin) {
+  auto keep = node_capabilities(sys_admin);
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (std::find(keep.begin(), keep.end(), cap) != keep.end()) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL) break;  // past the kernel's last capability
+      return -errno;
+    }
+  }
+  return 0;
+}
+
+}  // namespace netlab::node

@@ -1,0 +1,90 @@
+#include "node/cgroup.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <linux/magic.h>
+#include <sstream>
+#include <thread>
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace netlab::node {
+
+std::unique_ptr<Cgroups> make_cgroups(const std::string& root) {
+  struct statfs fs{};
+  if (::statfs(root.c_str(), &fs) < 0) throw_errno("detecting the cgroup mode of {}", root);
+  if (fs.f_type == CGROUP2_SUPER_MAGIC) return make_cgroups_v2(root);
+  return make_cgroups_v1(root);
+}
+
+uint64_t weight_to_shares(uint32_t weight) {
+  // cpu.weight 1..10000 (default 100) ↔ cpu.shares 2..262144 (default 1024).
+  return std::max<uint64_t>(2, static_cast<uint64_t>(weight) * 1024 / 100);
+}
+
+namespace detail {
+
+void write_value(const std::string& path, const std::string& value) { write_file(path, value); }
+
+std::string read_value(const std::string& path) { return std::string(trim(read_file(path))); }
+
+void mkdir_p(const std::string& path) {
+  size_t pos = 1;
+  while (true) {
+    pos = path.find('/', pos);
+    std::string part = path.substr(0, pos);
+    if (::mkdir(part.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("creating cgroup {}", part);
+    if (pos == std::string::npos) return;
+    ++pos;
+  }
+}
+
+void kill_until_empty(const std::string& procs_file, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    std::string text;
+    try {
+      text = read_file(procs_file);
+    } catch (const Error& e) {
+      if (e.errnum() == ENOENT) return;
+      throw;
+    }
+    std::istringstream in(text);
+    bool any = false;
+    for (pid_t pid; in >> pid;) {
+      any = true;
+      ::kill(pid, SIGKILL);  // membership of this group is the identity (no pid reuse inside it)
+    }
+    if (!any) return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Error(EBUSY, "cgroup {} still has processes after SIGKILL", procs_file);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // exiting tasks leave within a few ms
+  }
+}
+
+void rmdir_up(const std::string& root, const std::string& rel) {
+  std::string path = root + "/" + rel;
+  for (int attempt = 0;; ++attempt) {
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) break;
+    // A killed task can linger as a zombie being reaped for a moment: EBUSY.
+    if (errno != EBUSY || attempt > 500) throw_errno("removing cgroup {}", path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::string parent = rel;
+  while (true) {
+    auto slash = parent.rfind('/');
+    if (slash == std::string::npos) return;
+    parent.resize(slash);
+    if (::rmdir((root + "/" + parent).c_str()) < 0) return;  // not empty: another node or lab
+  }
+}
+
+}  // namespace detail
+}  // namespace netlab::node

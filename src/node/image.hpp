@@ -1,0 +1,21 @@
+// The busybox image: a root filesystem built once from the host's static
+// busybox (Debian's busybox-static) and shared read-only as the lower layer of
+// every node's overlay. Built in a temporary directory and renamed into place,
+// so concurrent deploys never see half an image.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace netlab::node {
+
+/// Applet names compiled into a busybox binary, read from the binary itself (its
+/// packed, NUL-separated applet table starts with "[" and "[["): no need to run
+/// `busybox --list`, which netlab may not do.
+std::vector<std::string> busybox_applets(const std::string& binary);
+
+/// Returns <images_dir>/busybox, building it first if it does not exist.
+/// Throws Error naming the step (e.g. ENOENT when /bin/busybox is missing).
+std::string ensure_busybox_image(const std::string& images_dir, const std::string& binary = "/bin/busybox");
+
+}  // namespace netlab::node

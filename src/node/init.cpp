@@ -1,0 +1,259 @@
+// The node's side of a start, in order: wait to be released (by then it is in
+// its cgroup), join the lab's network namespace, a cgroup namespace rooted at
+// its own group, a private mount tree, the root filesystem (overlay, or the
+// host's directories read-only), bind mounts, /proc, /sys (read-only), a
+// minimal /dev, /tmp, pivot_root, hostname, sysctls, the capability bounding
+// set; then the `exec` commands, READY, `cmd`, and the init loop that reaps
+// orphans for the rest of the node's life.
+//
+// Every step that fails writes its errno and name to the status pipe, so the
+// deploy says "node h1: mounting overlay ...: Invalid argument (EINVAL)".
+#include "node/init.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "node/caps.hpp"
+
+namespace netlab::node::detail {
+
+namespace {
+
+int g_ready_fd = -1;
+
+[[noreturn]] void fail(const std::string& step) {
+  ReadyMessage m;
+  m.status = 1;
+  m.errnum = errno;
+  std::snprintf(m.step, sizeof m.step, "%s", step.c_str());
+  if (g_ready_fd >= 0) (void)!::write(g_ready_fd, &m, sizeof m);
+  ::_exit(127);
+}
+
+void check(int rc, const std::string& step) {
+  if (rc < 0) fail(step);
+}
+
+void mkdirs(const std::string& path, mode_t mode = 0755) {
+  for (size_t pos = 1; pos != std::string::npos;) {
+    pos = path.find('/', pos + 1);
+    std::string part = path.substr(0, pos);
+    if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST) fail("creating " + part);
+  }
+}
+
+void bind(const std::string& src, const std::string& dst, bool read_only, bool is_dir) {
+  if (is_dir) {
+    mkdirs(dst);
+  } else {
+    int fd = ::open(dst.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0) fail("creating " + dst);
+    ::close(fd);
+  }
+  check(::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND | MS_REC, nullptr), "bind-mounting " + src + " on " + dst);
+  if (read_only)
+    check(::mount(nullptr, dst.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr),
+          "making " + dst + " read-only");
+}
+
+void host_rootfs(const std::string& root) {
+  check(::mount("tmpfs", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=755"), "mounting tmpfs on " + root);
+  for (const char* d : {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"}) {
+    std::string host = std::string("/") + d;
+    struct stat st{};
+    if (::lstat(host.c_str(), &st) < 0) continue;
+    std::string target = root + host;
+    if (S_ISLNK(st.st_mode)) {  // merged /usr: /bin -> usr/bin
+      char link[256] = {};
+      ssize_t n = ::readlink(host.c_str(), link, sizeof link - 1);
+      if (n > 0) check(::symlink(link, target.c_str()), "linking " + target);
+    } else if (S_ISDIR(st.st_mode)) {
+      bind(host, target, true, true);
+    }
+  }
+  for (const char* d : {"tmp", "run", "var"}) {
+    std::string target = root + "/" + d;
+    mkdirs(target);
+    check(::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, d[0] == 't' ? "mode=1777" : "mode=755"),
+          "mounting tmpfs on " + target);
+  }
+}
+
+void minimal_dev(const std::string& root) {
+  std::string dev = root + "/dev";
+  mkdirs(dev);
+  check(::mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k"), "mounting /dev");
+  for (const char* d : {"null", "zero", "full", "random", "urandom", "tty"})
+    bind(std::string("/dev/") + d, dev + "/" + d, false, false);
+  mkdirs(dev + "/pts");
+  check(::mount("devpts", (dev + "/pts").c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
+                "newinstance,ptmxmode=0666,mode=620"),
+        "mounting /dev/pts");
+  check(::symlink("pts/ptmx", (dev + "/ptmx").c_str()), "linking /dev/ptmx");
+  mkdirs(dev + "/shm");
+  check(::mount("tmpfs", (dev + "/shm").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m"),
+        "mounting /dev/shm");
+  ::symlink("/proc/self/fd", (dev + "/fd").c_str());
+  ::symlink("/proc/self/fd/0", (dev + "/stdin").c_str());
+  ::symlink("/proc/self/fd/1", (dev + "/stdout").c_str());
+  ::symlink("/proc/self/fd/2", (dev + "/stderr").c_str());
+}
+
+void write_sysctl(const std::string& key, const std::string& value) {
+  std::string path = "/proc/sys/" + key;
+  for (size_t i = 10; i < path.size(); ++i)
+    if (path[i] == '.') path[i] = '/';
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail("opening sysctl " + key);
+  if (::write(fd, value.data(), value.size()) < 0) fail("writing sysctl " + key + " = " + value);
+  ::close(fd);
+}
+
+void set_env(const NodeSpec& spec) {
+  ::clearenv();
+  ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  ::setenv("HOME", "/root", 1);
+  ::setenv("HOSTNAME", spec.hostname.c_str(), 1);
+  ::setenv("TERM", "xterm", 1);
+  for (const auto& [k, v] : spec.env) ::setenv(k.c_str(), v.c_str(), 1);
+}
+
+pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::signal(SIGCHLD, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (spec.user) {
+    gid_t gid = spec.user->second;
+    if (::setgroups(1, &gid) < 0 || ::setgid(gid) < 0 || ::setuid(spec.user->first) < 0) {
+      std::perror("netlab-init: switching user");
+      ::_exit(126);
+    }
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execvp(args[0], args.data());
+  std::fprintf(stderr, "netlab-init: exec %s: %s\n", args[0], std::strerror(errno));
+  ::_exit(127);
+}
+
+}  // namespace
+
+void node_child(const NodeSpec& spec, int release_fd, int ready_fd) {
+  g_ready_fd = ready_fd;
+  char go = 0;
+  if (::read(release_fd, &go, 1) != 1) ::_exit(125);  // netlab gave up on us before release
+  ::close(release_fd);
+  std::string comm = "init:" + spec.name;  // ps shows the node, not a copy of `netlab deploy`
+  ::prctl(PR_SET_NAME, comm.substr(0, 15).c_str());
+  check(::setns(spec.netns_fd, CLONE_NEWNET), "joining the node's network namespace");
+  // Keep only the status pipe: the parent's sockets and namespace fds are not ours.
+  int keep = ready_fd;
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
+  ::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+  check(::unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
+  check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "making the mount tree private");
+
+  const std::string root = spec.node_dir + "/root";
+  if (spec.rootfs == RootfsKind::kHost) {
+    host_rootfs(root);
+  } else {
+    std::string opts = "lowerdir=" + spec.lower + ",upperdir=" + spec.node_dir + "/upper,workdir=" + spec.node_dir + "/work";
+    check(::mount("overlay", root.c_str(), "overlay", 0, opts.c_str()), "mounting overlay on " + root);
+  }
+  int log = ::open((spec.node_dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log < 0) fail("opening the node log");
+  int devnull = ::open("/dev/null", O_RDONLY);
+  ::dup2(devnull, 0);
+  ::dup2(log, 1);
+  ::dup2(log, 2);
+  ::close(log);
+  ::close(devnull);
+
+  for (const auto& b : spec.binds) {
+    struct stat st{};
+    if (::stat(b.host_path.c_str(), &st) < 0) fail("bind source " + b.host_path);
+    bind(b.host_path, root + b.node_path, b.read_only, S_ISDIR(st.st_mode));
+  }
+  mkdirs(root + "/proc");
+  check(::mount("proc", (root + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "mounting /proc");
+  mkdirs(root + "/sys");
+  check(::mount("sysfs", (root + "/sys").c_str(), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+        "mounting /sys");
+  minimal_dev(root);
+  mkdirs(root + "/tmp");
+  check(::mount("tmpfs", (root + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"), "mounting /tmp");
+
+  check(::chdir(root.c_str()), "entering " + root);
+  check(static_cast<int>(::syscall(SYS_pivot_root, ".", ".")), "pivot_root into " + root);
+  check(::umount2(".", MNT_DETACH), "detaching the old root");
+  check(::chdir("/"), "chdir /");
+
+  check(::sethostname(spec.hostname.data(), spec.hostname.size()), "setting the hostname");
+  if (spec.forwarding) {
+    write_sysctl("net.ipv4.ip_forward", "1");
+    write_sysctl("net.ipv6.conf.all.forwarding", "1");
+  }
+  for (const auto& [k, v] : spec.sysctls) write_sysctl(k, v);
+  if (int rc = restrict_bounding_set(spec.sys_admin); rc < 0) {
+    errno = -rc;
+    fail("restricting the capability bounding set");
+  }
+  set_env(spec);
+
+  // Signals the init handles synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+
+  ReadyMessage ready;
+  for (const auto& argv : spec.exec) {
+    std::fprintf(stderr, "netlab-init: exec:");
+    for (const auto& a : argv) std::fprintf(stderr, " %s", a.c_str());
+    std::fprintf(stderr, "\n");
+    pid_t pid = run(spec, argv);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++ready.exec_failures;
+      std::fprintf(stderr, "netlab-init: exec command failed (status %d)\n", status);
+    }
+  }
+  (void)!::write(ready_fd, &ready, sizeof ready);
+  ::close(ready_fd);
+  if (!spec.cmd.empty()) run(spec, spec.cmd);
+
+  while (true) {
+    siginfo_t info{};
+    if (::sigwaitinfo(&set, &info) < 0) continue;
+    if (info.si_signo == SIGCHLD) {
+      while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+    } else {
+      ::kill(-1, SIGKILL);  // PID 1 leaving takes the whole PID namespace with it anyway
+      ::_exit(0);
+    }
+  }
+}
+
+}  // namespace netlab::node::detail

@@ -1,0 +1,90 @@
+// Starting nodes: clone3 into new PID, mount, UTS and IPC namespaces, inside
+// the node's cgroup before the child runs an instruction of its own (v2:
+// CLONE_INTO_CGROUP; v1: the child waits on a pipe until the parent has
+// attached it), joining the network namespace netlab built for it. The child
+// becomes the node's init (init.cpp) without exec'ing anything: it shares
+// netlab's pages copy-on-write, which keeps a node's start and memory small.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/cgroup.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace netlab::node {
+
+enum class RootfsKind { kBusybox, kHost, kPath };
+
+struct BindSpec {
+  std::string host_path;
+  std::string node_path;
+  bool read_only = false;
+};
+
+struct NodeSpec {
+  std::string name;
+  std::string hostname;
+  int netns_fd = -1;             // the node joins this network namespace
+  RootfsKind rootfs = RootfsKind::kBusybox;
+  std::string lower;             // busybox image dir, or the rootfs path
+  std::string node_dir;          // holds upper/, work/, root/ and the log
+  std::vector<BindSpec> binds;
+  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> sysctls;
+  bool forwarding = false;
+  std::vector<std::vector<std::string>> exec;  // run in order before READY
+  std::vector<std::string> cmd;                // empty: init just waits
+  std::optional<std::pair<uint32_t, uint32_t>> user;  // uid, gid of exec/cmd
+  bool sys_admin = false;
+  std::string cgroup;            // relative cgroup path
+};
+
+struct Started {
+  std::string name;
+  pid_t pid = 0;
+  uint64_t start_time = 0;  // /proc/PID/stat field 22: identity together with the pid
+  Fd pidfd;
+  Fd ready;                 // read end of the child's status pipe
+  int exec_failures = 0;    // filled by wait_ready
+};
+
+/// Creates the node's directories (upper, work, root) and writes its /etc/hosts
+/// into the overlay's upper layer. Idempotent.
+void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file);
+
+/// Starts the node and returns once it runs inside its cgroup (not once it is set up).
+Started start_node(const NodeSpec& spec, Cgroups& cgroups);
+
+/// A node that failed to come up: `index` into the vector given to wait_ready.
+class NodeError : public Error {
+ public:
+  NodeError(size_t index, Error e) : Error(std::move(e)), index_(index) {}
+  size_t index() const { return index_; }
+
+ private:
+  size_t index_;
+};
+
+/// Waits until every node reported READY (set up, exec commands run), in parallel.
+/// Throws NodeError for the first that failed ("node h1: mounting overlay: ... (EINVAL)")
+/// or that did not report within timeout_ms.
+void wait_ready(const std::vector<Started*>& nodes, int timeout_ms);
+
+/// Kills a node by its PID 1 — if pid still has that start time — and waits
+/// until it is gone. Already gone (ESRCH, or a new process with that pid) is success.
+void kill_node(pid_t pid, uint64_t start_time, int timeout_ms = 5000);
+
+/// Start time of `pid` in clock ticks since boot, 0 if there is no such process.
+uint64_t process_start_time(pid_t pid);
+
+/// Raises RLIMIT_NOFILE to its hard limit: a deploy holds fds for many namespaces.
+void raise_fd_limit();
+
+}  // namespace netlab::node
