@@ -47,8 +47,8 @@ int run_deploy(const Args& args) {
     auto r = lab::deploy_lab(*topology, facts, real_backend_factory(facts), options);
     progress.finish();
     std::cout << "lab " << topology->name << " deployed: " << topology->nodes.size() << " nodes, "
-              << topology->links.size() << " links, " << r.actions << " actions in "
-              << fmt::format("{:.2f}", r.seconds) << " s\n";
+              << topology->links.size() << " links, " << r.actions << " actions, " << r.kernel_requests
+              << " netlink requests in " << fmt::format("{:.2f}", r.seconds) << " s\n";
     return kExitOk;
   } catch (const lab::DeployError& e) {
     std::cerr << "netlab: " << e.what() << "\n";

@@ -39,6 +39,9 @@ class Backend {
   /// Runs one undo. Something already gone (ENOENT, ENODEV, ESRCH) is success.
   /// Throws Error otherwise.
   virtual void undo(const Undo& u) = 0;
+
+  /// Kernel requests sent so far (netlink and nftables messages), for reports.
+  virtual uint64_t requests_sent() const { return 0; }
 };
 
 }  // namespace netlab::lab

@@ -89,6 +89,7 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   DeployResult r;
   r.actions = p.actions.size();
   r.seconds = seconds_since(t0);
+  r.kernel_requests = backend->requests_sent();
   spdlog::info("lab {} is up ({} actions in {:.2f} s)", lab.name, r.actions, r.seconds);
   return r;
 }

@@ -30,6 +30,7 @@ using BackendFactory = std::function<std::unique_ptr<Backend>(const topo::Lab* l
 struct DeployResult {
   size_t actions = 0;
   double seconds = 0;
+  uint64_t kernel_requests = 0;  // rtnetlink requests sent
 };
 
 /// Deploys `lab`: fails with Error(EEXIST) "lab X is already deployed" when its state

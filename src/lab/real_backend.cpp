@@ -7,7 +7,12 @@
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
+#include <net/if.h>
+
+#include <nlohmann/json.hpp>
+
 #include "lab/real_backend_impl.hpp"
+#include "netlink/dump.hpp"
 #include "node/image.hpp"
 #include "util/strings.hpp"
 
@@ -41,7 +46,7 @@ node::Cgroups& RealBackend::cgroups() {
   return *cgroups_;
 }
 
-uint64_t RealBackend::netlink_requests() const {
+uint64_t RealBackend::requests_sent() const {
   uint64_t n = closed_socket_requests_;
   for (const auto& [ns, s] : sockets_) n += s.requests_sent();
   return n;
@@ -67,8 +72,50 @@ void RealBackend::run(std::span<Action> batch) {
   }
 }
 
+nft::TableSpec RealBackend::nft_spec(const ApplyNft& a) {
+  auto j = nlohmann::json::parse(a.spec_json);
+  nft::TableSpec t;
+  t.name = a.table;
+  for (const auto& m : j.value("masquerade", nlohmann::json::array())) t.masquerade.push_back({m.at("out")});
+  for (const auto& m : j.value("snat", nlohmann::json::array()))
+    t.snat.push_back({m.at("out"), m.at("to"), m.value("to_end", "")});
+  for (const auto& m : j.value("dnat", nlohmann::json::array()))
+    t.dnat.push_back({m.at("in"), m.at("proto"), m.at("port"), m.at("to"), m.value("to_port", uint16_t{0})});
+  for (const auto& m : j.value("host_masquerade", nlohmann::json::array())) {
+    std::string out = m.value("out", "");
+    if (out.empty()) out = host_uplink();
+    t.source_masquerade.push_back({m.at("from"), out});
+  }
+  if (j.contains("firewall")) {
+    const auto& f = j["firewall"];
+    t.has_firewall = true;
+    t.firewall.input_drop = f.value("input", "accept") == "drop";
+    t.firewall.forward_drop = f.value("forward", "accept") == "drop";
+    t.firewall.allow_ifaces = f.value("allow_ifaces", std::vector<std::string>{});
+    t.firewall.allow_from = f.value("allow_from", std::vector<std::string>{});
+    for (const auto& p : f.value("open", nlohmann::json::array())) t.firewall.open.push_back({p.at("proto"), p.at("port")});
+  }
+  return t;
+}
+
+std::string RealBackend::host_uplink() {
+  for (const auto& r : nl::dump_routes(socket(kHostNs))) {
+    if (r.family != AF_INET || r.dst != "0.0.0.0/0" || !r.oif) continue;
+    char name[IF_NAMESIZE] = {};
+    if (if_indextoname(r.oif, name)) return name;
+  }
+  throw Error(ENETUNREACH, "host NAT: the host has no IPv4 default route to masquerade out of");
+}
+
 void RealBackend::run_nft(std::span<Action> batch) {
-  throw ActionError(0, Error(ENOSYS, "{}: nftables support is not built yet", describe(batch[0])));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& a = std::get<ApplyNft>(batch[i]);
+    try {
+      nft::apply_table(netns(a.ns), ns_label(a.ns), nft_spec(a));
+    } catch (Error& e) {
+      throw ActionError(i, std::move(e));
+    }
+  }
 }
 
 void RealBackend::run_host(std::span<Action> batch) {
@@ -176,10 +223,7 @@ void RealBackend::undo(const Undo& u) {
                  [&](const RemoveCgroup& c) { cgroups().remove(c.path); },
                  [&](const Unpin& p) { nl::unpin(p.pin); },
                  [&](const DeleteLink& d) { delete_host_link(d); },
-                 [&](const DeleteNft& d) {
-                   throw Error(ENOSYS, "removing nftables table {} {}: nftables support is not built yet",
-                               d.family, d.table);
-                 },
+                 [&](const DeleteNft& d) { nft::delete_table(netns(d.ns), ns_label(d.ns), d.table); },
                  [&](const RestoreSysctl& r) { write_file(sysctl_path(r.key), r.value); },
                  [&](const RemoveDir& d) {
                    std::error_code ec;

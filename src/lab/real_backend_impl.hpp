@@ -11,6 +11,7 @@
 #include "lab/plan.hpp"
 #include "netlink/netns.hpp"
 #include "netlink/socket.hpp"
+#include "nft/ruleset.hpp"
 #include "node/cgroup.hpp"
 #include "node/spawn.hpp"
 #include "topology/model.hpp"
@@ -28,7 +29,7 @@ class RealBackend : public Backend {
   void undo(const Undo& u) override;
 
   /// Netlink requests sent so far, over every socket (for benchmarks and notes).
-  uint64_t netlink_requests() const;
+  uint64_t requests_sent() const override;
 
  private:
   // real_backend_net.cpp
@@ -46,6 +47,8 @@ class RealBackend : public Backend {
 
   // real_backend.cpp
   void run_nft(std::span<Action> batch);
+  nft::TableSpec nft_spec(const ApplyNft& a);
+  std::string host_uplink();
   void run_host(std::span<Action> batch);
   void run_nodes(std::span<Action> batch);
   node::NodeSpec node_spec(const topo::Node& n);

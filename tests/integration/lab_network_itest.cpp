@@ -182,27 +182,44 @@ TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {
   int rc = -1;
   run_shell("command -v strace >/dev/null", &rc);
   if (rc != 0) GTEST_SKIP() << "strace is not installed";
-  std::string name;
-  std::string path = shipped("nat-gateway.toml", name);
+  // The shipped NAT gateway, plus node programs that must (and alone may) be executed.
+  std::string name = lab_prefix_ + "x";
+  std::string text = shipped_topology("nat-gateway.toml", name);
+  text.replace(text.find("[nodes.isp]"), 11, "[nodes.isp]\nexec = [[\"/bin/true\"]]\ncmd = [\"/bin/sleep\", \"600\"]");
+  std::string path = topology(name, text);
   std::string trace = files_dir_ + "/execve.trace";
-  std::string cmd = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " strace -f -qq -e trace=execve -o " +
-                    trace + " " + NETLAB_BINARY + " deploy " + path + " >/dev/null 2>&1";
-  run_shell(cmd, &rc);
-  ASSERT_EQ(rc, 0) << "deploy under strace failed";
+  // strace -f keeps tracing the node inits after deploy returns, so it exits
+  // only when they do: read deploy's output until it reports the lab up, then
+  // destroy the lab, which ends the inits and with them strace.
+  std::string cmd = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " strace -f -qq -e trace=execve -o " + trace + " " +
+                    NETLAB_BINARY + " deploy " + path + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
   deployed_.push_back(name);
+  bool up = false;
+  char line[512];
+  while (!up && fgets(line, sizeof line, p)) up = std::string(line).find(" deployed: ") != std::string::npos;
+  EXPECT_TRUE(up) << "deploy under strace did not report the lab up";
+  destroy_ok(name);
+  while (fgets(line, sizeof line, p)) {
+  }
+  pclose(p);
   std::ifstream in(trace);
   std::vector<std::string> execs;
   for (std::string line; std::getline(in, line);)
     if (line.find("execve(") != std::string::npos && line.find("= 0") != std::string::npos)
       execs.push_back(line);
-  // The topology asks for no node programs: the only execve is netlab itself.
-  ASSERT_EQ(execs.size(), 1u) << "netlab executed:\n" << [&] {
-    std::string all;
-    for (auto& e : execs) all += e + "\n";
-    return all;
-  }();
-  EXPECT_NE(execs[0].find(NETLAB_BINARY), std::string::npos);
-  destroy_ok(name);
+  // netlab itself, then exactly the node programs the topology asked for.
+  std::string all;
+  for (auto& e : execs) all += e + "\n";
+  ASSERT_EQ(execs.size(), 3u) << "executed:\n" << all;
+  EXPECT_NE(execs[0].find(std::string("execve(\"") + NETLAB_BINARY), std::string::npos) << all;
+  size_t asked = 0;
+  for (size_t i = 1; i < execs.size(); ++i)
+    if (execs[i].find("execve(\"/bin/true\"") != std::string::npos ||
+        execs[i].find("execve(\"/bin/sleep\", [\"/bin/sleep\", \"600\"]") != std::string::npos)
+      ++asked;
+  EXPECT_EQ(asked, 2u) << all;
 }
 
 }  // namespace
