@@ -1,14 +1,28 @@
-// netlab shell — not implemented yet.
+// netlab shell [LAB] NODE: an interactive login shell in the node, on this terminal.
 #include <iostream>
 
 #include "cli/exit_codes.hpp"
-#include "cli/verbs.hpp"
+#include "cli/node_target.hpp"
 
 namespace netlab::cli {
 
-int run_shell(const Args&) {
-  std::cerr << "netlab shell: not implemented yet\n";
-  return kExitUserError;
+int run_shell(const Args& args) {
+  VerbSpec spec;
+  spec.usage = "netlab shell [LAB] NODE";
+  spec.summary = "Open an interactive shell (/bin/sh -l) inside NODE. LAB may be omitted when one lab is deployed.";
+  spec.options.add_options()("target", po::value<std::vector<std::string>>(), "[LAB] NODE");
+  spec.positional.add("target", -1);
+  add_state_dir_option(spec);
+  po::variables_map vm;
+  if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
+  std::vector<std::string> target;
+  if (vm.count("target")) target = vm["target"].as<std::vector<std::string>>();
+  if (target.empty() || target.size() > 2) {
+    std::cerr << "usage: " << spec.usage << "\n";
+    return kExitUserError;
+  }
+  std::string lab = target.size() == 2 ? target[0] : "";
+  return run_in_node(host_facts_from(vm), lab, target.back(), {"/bin/sh", "-l"});
 }
 
 }  // namespace netlab::cli

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
+#include "util/strings.hpp"
+
 namespace fs = std::filesystem;
 
 namespace netlab::lab {
@@ -78,6 +80,14 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   Plan p = plan(lab, facts);
   auto backend = make(&lab);
   Journal journal = Journal::create(jpath, lab.name);
+  // exec, shell and inspect read the nodes' settings from this copy; destroy never does.
+  if (!lab.file.empty()) {
+    try {
+      write_file(lab_dir(facts, lab.name) + "/topology.toml", read_file(lab.file), 0600);
+    } catch (const Error& e) {
+      spdlog::debug("not saving the topology: {}", e.what());
+    }
+  }
   spdlog::info("deploying lab {}: {} nodes, {} links, {} actions", lab.name, lab.nodes.size(),
                lab.links.size(), p.actions.size());
   try {

@@ -2,6 +2,8 @@
 
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,6 +24,14 @@ std::vector<int> node_capabilities(bool sys_admin) {
 
 int restrict_bounding_set(bool sys_admin) {
   auto keep = node_capabilities(sys_admin);
+  // The bounding set caps what an exec can gain; the process's own permitted and
+  // effective sets (a node's init never execs) must shrink to the same set.
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  for (int cap : keep) {
+    data[cap / 32].permitted |= 1u << (cap % 32);
+    data[cap / 32].effective |= 1u << (cap % 32);
+  }
   for (int cap = 0; cap <= 63; ++cap) {
     if (std::find(keep.begin(), keep.end(), cap) != keep.end()) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
@@ -29,6 +39,7 @@ int restrict_bounding_set(bool sys_admin) {
       return -errno;
     }
   }
+  if (::syscall(SYS_capset, &header, data) < 0) return -errno;
   return 0;
 }
 

@@ -11,8 +11,8 @@ namespace netlab::node {
 /// Capability numbers a node keeps.
 std::vector<int> node_capabilities(bool sys_admin);
 
-/// Drops every other capability from the calling process's bounding set
-/// (async-signal-safe; returns -errno on failure, 0 on success).
+/// Drops every other capability from the calling process's bounding set and
+/// from its permitted and effective sets (returns -errno on failure, 0 on success).
 int restrict_bounding_set(bool sys_admin);
 
 }  // namespace netlab::node

@@ -1,0 +1,54 @@
+#include "cli/node_target.hpp"
+
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "lab/state.hpp"
+#include "node/enter.hpp"
+#include "util/strings.hpp"
+
+namespace netlab::cli {
+
+int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const std::string& node,
+                const std::vector<std::string>& argv) {
+  auto name = resolve_lab_name(facts, lab_name);
+  if (!name) return kExitUserError;
+  try {
+    lab::LabState state = lab::read_lab_state(facts, *name);
+    const lab::NodeState* target = nullptr;
+    std::vector<std::string> names;
+    for (const auto& n : state.nodes) {
+      names.push_back(n.name);
+      if (n.name == node) target = &n;
+    }
+    if (!target) {
+      std::string best = closest_match(node, names);
+      std::cerr << "netlab: lab " << *name << " has no node \"" << node << "\""
+                << (best.empty() ? "" : " (did you mean \"" + best + "\"?)") << "\n";
+      return kExitUserError;
+    }
+    if (!target->running) {
+      std::cerr << "netlab: node " << node << " of lab " << *name << " is not running\n";
+      return kExitSystemError;
+    }
+    node::EnterSpec spec;
+    spec.init_pid = target->pid;
+    spec.start_time = target->start_time;
+    spec.cgroup = target->cgroup;
+    spec.argv = argv;
+    if (state.topology) {
+      int i = state.topology->find_node(node);
+      if (i >= 0) {
+        spec.env = state.topology->nodes[i].env;
+        if (auto u = state.topology->nodes[i].user) spec.user = std::make_pair(u->uid, u->gid);
+      }
+    }
+    auto cgroups = node::make_cgroups();
+    return node::exec_in_node(spec, *cgroups);
+  } catch (const Error& e) {
+    std::cerr << "netlab: exec in " << node << ": " << e.what() << "\n";
+    return exit_code_for(e);
+  }
+}
+
+}  // namespace netlab::cli

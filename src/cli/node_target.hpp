@@ -1,0 +1,16 @@
+// Resolving "[LAB] NODE" for exec and shell, and running a command in a node.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/common.hpp"
+
+namespace netlab::cli {
+
+/// Runs `argv` in NODE of LAB (LAB may be empty when one lab is deployed) and
+/// returns the command's exit code, or a netlab exit code after printing why.
+int run_in_node(const lab::HostFacts& facts, const std::string& lab, const std::string& node,
+                const std::vector<std::string>& argv);
+
+}  // namespace netlab::cli

@@ -1,0 +1,45 @@
+#include "lab/state.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "lab/journal.hpp"
+#include "lab/lifecycle.hpp"
+#include "node/spawn.hpp"
+#include "topology/parse.hpp"
+
+namespace netlab::lab {
+
+std::string saved_topology_path(const HostFacts& facts, const std::string& lab) {
+  return lab_dir(facts, lab) + "/topology.toml";
+}
+
+LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
+  LabState s;
+  s.name = lab;
+  JournalContents j;
+  try {
+    j = load_journal(journal_path(facts, lab));
+  } catch (const Error& e) {
+    if (e.errnum() == ENOENT) throw LabConflict(ENOENT, "lab {} is not deployed", lab);
+    throw;
+  }
+  struct stat st{};
+  if (::stat(journal_path(facts, lab).c_str(), &st) == 0) s.deployed_at = st.st_ctime;
+  std::map<std::string, std::string> cgroups;
+  for (const auto& a : j.actions)
+    if (auto* c = std::get_if<CreateCgroup>(&a)) cgroups[c->node] = c->path;
+  for (const auto& a : j.actions) {
+    if (auto* n = std::get_if<StartNode>(&a)) {
+      NodeState ns{n->node, n->pid, n->start_time, cgroups[n->node], false};
+      ns.running = n->pid > 0 && node::process_start_time(n->pid) == n->start_time;
+      s.nodes.push_back(ns);
+    }
+  }
+  Diagnostics diags;
+  s.topology = topo::load_file(saved_topology_path(facts, lab), diags);
+  return s;
+}
+
+}  // namespace netlab::lab

@@ -1,0 +1,37 @@
+// What a deployed lab is, read from its state directory: the journal (nodes'
+// pids, start times, cgroups) and the topology saved at deploy time (for the
+// nodes' environment, user, image and limits). Used by exec, shell and inspect.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lab/plan.hpp"
+#include "topology/model.hpp"
+
+namespace netlab::lab {
+
+struct NodeState {
+  std::string name;
+  int pid = 0;
+  uint64_t start_time = 0;
+  std::string cgroup;
+  bool running = false;  // pid alive with the journaled start time
+};
+
+struct LabState {
+  std::string name;
+  std::vector<NodeState> nodes;
+  std::optional<topo::Lab> topology;  // as deployed
+  int64_t deployed_at = 0;            // unix time of the journal's creation
+};
+
+/// Throws LabConflict(ENOENT) "lab X is not deployed" when it has no state.
+LabState read_lab_state(const HostFacts& facts, const std::string& lab);
+
+/// The saved copy of the topology a lab was deployed from.
+std::string saved_topology_path(const HostFacts& facts, const std::string& lab);
+
+}  // namespace netlab::lab

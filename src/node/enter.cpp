@@ -1,0 +1,83 @@
+#include "node/enter.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "node/caps.hpp"
+#include "node/spawn.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace netlab::node {
+
+int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
+  if (spec.argv.empty()) throw Error(EINVAL, "nothing to run");
+  uint64_t now = process_start_time(spec.init_pid);
+  if (now == 0 || (spec.start_time && now != spec.start_time))
+    throw Error(ESRCH, "the node's init (pid {}) is not running", spec.init_pid);
+  // Open every namespace before joining any: /proc changes meaning on the way.
+  struct Ns {
+    const char* name;
+    int flag;
+    Fd fd;
+  } nss[] = {{"cgroup", CLONE_NEWCGROUP, {}}, {"ipc", CLONE_NEWIPC, {}}, {"uts", CLONE_NEWUTS, {}},
+             {"net", CLONE_NEWNET, {}},       {"pid", CLONE_NEWPID, {}},  {"mnt", CLONE_NEWNS, {}}};
+  for (auto& ns : nss) {
+    std::string path = "/proc/" + std::to_string(spec.init_pid) + "/ns/" + ns.name;
+    ns.fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.fd) throw_errno("opening {}", path);
+  }
+  cgroups.attach(spec.cgroup, ::getpid());
+  if (::unshare(CLONE_FS) < 0) throw_errno("unsharing filesystem attributes");
+  for (auto& ns : nss)
+    if (::setns(ns.fd.get(), ns.flag) < 0) throw_errno("joining the node's {} namespace", ns.name);
+
+  pid_t child = ::fork();
+  if (child < 0) throw_errno("fork");
+  if (child == 0) {
+    if (::chdir("/") < 0) ::_exit(126);
+    ::clearenv();
+    ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    ::setenv("HOME", "/root", 1);
+    const char* term = std::getenv("TERM");
+    ::setenv("TERM", term ? term : "xterm", 1);
+    for (const auto& [k, v] : spec.env) ::setenv(k.c_str(), v.c_str(), 1);
+    // The same capabilities as the node's own processes, not netlab's.
+    if (int rc = restrict_bounding_set(spec.sys_admin); rc < 0) {
+      std::fprintf(stderr, "netlab exec: restricting capabilities: %s\n", std::strerror(-rc));
+      ::_exit(126);
+    }
+    if (spec.user) {
+      gid_t gid = spec.user->second;
+      if (::setgroups(1, &gid) < 0 || ::setgid(gid) < 0 || ::setuid(spec.user->first) < 0) {
+        std::perror("netlab exec: switching user");
+        ::_exit(126);
+      }
+    }
+    std::vector<char*> args;
+    for (const auto& a : spec.argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    std::fprintf(stderr, "netlab exec: %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(errno == ENOENT ? 127 : 126);
+  }
+  // The terminal's signals go to the command (same process group); we only wait.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGQUIT, SIG_IGN);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) throw_errno("waiting for the command");
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+}  // namespace netlab::node

@@ -1,0 +1,171 @@
+// Issue 4 on real nodes: each node is its own host (hostname, PID namespace
+// whose PID 1 is netlab's init and reaps orphans, private overlay root, only
+// its own mounts), inside cgroups whose limits hold (memory, pids, CPU), with a
+// capability set that leaves out module loading and the clock, and reachable
+// through `netlab exec` and `ip netns exec`.
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "support/lab_fixture.hpp"
+
+namespace netlab::testing {
+namespace {
+
+class NodeTest : public LabTest {
+ protected:
+  void SetUp() override {
+    LabTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    lab_ = lab_prefix_ + "n";
+    std::string text = "name = \"" + lab_ + R"("
+[bridges.lan]
+[nodes.a]
+interfaces.eth0 = "10.3.0.1/24"
+memory = "32M"
+pids = 24
+cpus = 0.2
+[nodes.b]
+interfaces.eth0 = "10.3.0.2/24"
+[[links]]
+endpoints = ["a:eth0", "lan"]
+[[links]]
+endpoints = ["b:eth0", "lan"]
+)";
+    deploy_ok(topology(lab_, text));
+  }
+  void TearDown() override {
+    if (!lab_.empty() && !deployed_.empty()) destroy_ok(lab_);
+    LabTest::TearDown();
+  }
+  CliResult in(const std::string& node, const std::vector<std::string>& argv) {
+    std::vector<std::string> args = {"exec", lab_, node, "--"};
+    args.insert(args.end(), argv.begin(), argv.end());
+    return netlab(args);
+  }
+  std::string cgroup_file(const std::string& hierarchy, const std::string& node, const std::string& file) {
+    std::ifstream f("/sys/fs/cgroup/" + hierarchy + "/" + cgroup_parent_ + "/" + lab_ + "/" + node + "/" + file);
+    std::string v;
+    f >> v;
+    return v;
+  }
+  std::string lab_;
+};
+
+TEST_F(NodeTest, HostnameAndAPidNamespaceWhosePid1IsTheInit) {
+  auto h = in("a", {"hostname"});
+  EXPECT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_EQ(h.out, "a\n");
+  auto ps = in("a", {"ps", "-o", "pid,comm"});
+  ASSERT_EQ(ps.exit_code, 0) << ps.err;
+  // PID 1 (the init) and ps itself: nothing of the host or of node b.
+  EXPECT_NE(ps.out.find("    1 init:a"), std::string::npos) << ps.out;
+  int lines = 0;
+  for (char c : ps.out) lines += c == '\n';
+  EXPECT_EQ(lines, 3) << ps.out;
+}
+
+TEST_F(NodeTest, TheInitReapsOrphans) {
+  // `true` exits at once; its parent execs into sleep and never reaps it. When
+  // the sleep ends, the zombie is re-parented to PID 1, which must reap it.
+  auto r = in("a", {"sh", "-c", "true & exec sleep 0.3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string zombies = "?";
+  for (int i = 0; i < 100 && !zombies.empty(); ++i) {
+    zombies = in("a", {"sh", "-c", "ps -o stat,comm | grep '^Z' || true"}).out;
+    if (!zombies.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(zombies, "") << "a zombie stayed in the node";
+}
+
+TEST_F(NodeTest, FilesystemsArePrivateAndMountsAreTheNodesOwn) {
+  ASSERT_EQ(in("a", {"sh", "-c", "echo secret > /root/note"}).exit_code, 0);
+  EXPECT_EQ(in("a", {"cat", "/root/note"}).out, "secret\n");
+  EXPECT_EQ(in("b", {"test", "-e", "/root/note"}).exit_code, 1) << "node b sees node a's file";
+  EXPECT_FALSE(std::ifstream(state_dir_ + "/images/busybox/root/note").good()) << "the shared image was written";
+  auto mounts = in("a", {"cat", "/proc/mounts"});
+  ASSERT_EQ(mounts.exit_code, 0);
+  EXPECT_EQ(mounts.out.rfind("overlay / overlay ", 0), 0u) << mounts.out;
+  for (const char* host_only : {" /run/netns", " /work", " /sys/fs/cgroup", " /run/netlab "})
+    EXPECT_EQ(mounts.out.find(host_only), std::string::npos) << host_only << " leaked into:\n" << mounts.out;
+  EXPECT_NE(mounts.out.find("proc /proc proc"), std::string::npos);
+  EXPECT_NE(mounts.out.find("sysfs /sys sysfs ro"), std::string::npos);
+  EXPECT_NE(mounts.out.find("devpts /dev/pts devpts"), std::string::npos);
+}
+
+TEST_F(NodeTest, CgroupLimitsAreTheTopologys) {
+  EXPECT_EQ(cgroup_file("memory", "a", "memory.limit_in_bytes"), std::to_string(32 << 20));
+  EXPECT_EQ(cgroup_file("pids", "a", "pids.max"), "24");
+  EXPECT_EQ(cgroup_file("cpu", "a", "cpu.cfs_quota_us"), "20000");
+  EXPECT_EQ(cgroup_file("cpu", "a", "cpu.cfs_period_us"), "100000");
+  // The init is inside from the start: its pid is in the node's group in every hierarchy.
+  std::string init_pid = cgroup_file("pids", "a", "cgroup.procs");
+  EXPECT_FALSE(init_pid.empty());
+  EXPECT_EQ(cgroup_file("memory", "a", "cgroup.procs"), init_pid);
+  EXPECT_EQ(cgroup_file("cpuacct", "a", "cgroup.procs"), init_pid);
+  EXPECT_EQ(cgroup_file("memory", "b", "memory.limit_in_bytes"), "9223372036854771712");  // no limit asked
+}
+
+TEST_F(NodeTest, AllocatingBeyondMemoryIsOomKilledAndTheInitSurvives) {
+  auto r = in("a", {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
+  EXPECT_EQ(r.exit_code, 128 + 9) << "dd with a 64M buffer in a 32M node: " << r.err;
+  EXPECT_EQ(in("a", {"true"}).exit_code, 0) << "the node died with its process";
+  auto small = in("a", {"dd", "if=/dev/zero", "of=/dev/null", "bs=4M", "count=1"});
+  EXPECT_EQ(small.exit_code, 0) << small.err;
+}
+
+TEST_F(NodeTest, ForkingBeyondPidsFails) {
+  // busybox sh gives up (exit 2) at the first failed fork; the sleeps keep
+  // no pipe open and go with the node at destroy.
+  auto r = in("a", {"sh", "-c", "i=0; while [ $i -lt 40 ]; do sleep 30 >/dev/null 2>&1 & i=$((i+1)); done"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("fork"), std::string::npos) << "40 processes started under pids = 24: " << r.err;
+  EXPECT_EQ(cgroup_file("pids", "a", "pids.max"), "24");
+}
+
+TEST_F(NodeTest, ABusyLoopGetsItsCpuQuotaAndNoMore) {
+  uint64_t before = std::stoull(cgroup_file("cpuacct", "a", "cpuacct.usage"));
+  auto start = std::chrono::steady_clock::now();
+  auto r = in("a", {"timeout", "1", "sh", "-c", "while :; do :; done"});
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  uint64_t after = std::stoull(cgroup_file("cpuacct", "a", "cpuacct.usage"));
+  double cpu = static_cast<double>(after - before) / 1e9;
+  EXPECT_GT(cpu, 0.05) << "the loop did not run";
+  EXPECT_LT(cpu / wall, 0.25) << cpu << " s of CPU in " << wall << " s with cpus = 0.2";
+}
+
+TEST_F(NodeTest, NoModuleLoadingNorClockSetting) {
+  for (const char* node : {"a", "b"}) {
+    auto status = in(node, {"cat", "/proc/1/status"});
+    ASSERT_EQ(status.exit_code, 0);
+    for (const char* field : {"CapEff:\t", "CapBnd:\t", "CapPrm:\t"}) {
+      auto pos = status.out.find(field);
+      ASSERT_NE(pos, std::string::npos);
+      uint64_t caps = std::stoull(status.out.substr(pos + 8, 16), nullptr, 16);
+      EXPECT_FALSE(caps & (1ull << 16)) << field << "CAP_SYS_MODULE";
+      EXPECT_FALSE(caps & (1ull << 25)) << field << "CAP_SYS_TIME";
+      EXPECT_FALSE(caps & (1ull << 22)) << field << "CAP_SYS_BOOT";
+      EXPECT_TRUE(caps & (1ull << 12)) << field << "CAP_NET_ADMIN";
+    }
+  }
+  // busybox date reports the refusal but exits 0: check what the kernel said.
+  auto date = in("a", {"date", "-s", "2001-01-01"});
+  EXPECT_NE(date.err.find("can't set date: Operation not permitted"), std::string::npos) << date.err;
+  EXPECT_GT(std::time(nullptr), 1700000000) << "the host clock moved";
+}
+
+TEST_F(NodeTest, ExecPassesTheExitCodeAndIpNetnsExecReachesTheSameNamespace) {
+  EXPECT_EQ(in("a", {"sh", "-c", "exit 7"}).exit_code, 7);
+  EXPECT_EQ(in("a", {"/no/such/program"}).exit_code, 127);
+  auto inside = in("a", {"readlink", "/proc/self/ns/net"});
+  std::string outside = run_shell("ip netns exec " + lab_ + "-a readlink /proc/self/ns/net");
+  EXPECT_EQ(inside.out, outside);
+  EXPECT_NE(inside.out, run_shell("readlink /proc/self/ns/net"));
+  EXPECT_TRUE(ping(lab_ + "-a", "10.3.0.2"));
+  auto missing = netlab({"exec", lab_, "zz", "--", "true"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("has no node \"zz\""), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace netlab::testing
