@@ -101,6 +101,13 @@ class Rule {
     nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
     return *this;
   }
+  Rule& jump(const char* chain) {
+    auto* e = expr("immediate");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
+    nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+    return *this;
+  }
   Rule& masq() {
     expr("masq");
     return *this;
@@ -247,6 +254,12 @@ Objects build(const TableSpec& spec) {
         add(r, fmt::format("{}: {} dport {} accept", cs, p.proto, p.port));
       }
     }
+  }
+  if (spec.test_append_broken_rule) {
+    if (o.chains.empty()) o.chains.emplace_back(chain(t, "postrouting", "nat", NF_INET_POST_ROUTING, 100, false), "chain postrouting");
+    Rule r(t, nftnl_chain_get_str(o.chains.front().first.get(), NFTNL_CHAIN_NAME));
+    r.jump("no-such-chain");
+    add(r, "jump no-such-chain (test)");
   }
   return o;
 }

@@ -54,6 +54,9 @@ struct TableSpec {
   std::vector<SourceMasquerade> source_masquerade;
   bool has_firewall = false;
   Firewall firewall;
+  /// Tests only: append a rule the kernel refuses (a jump to a chain that does
+  /// not exist), to show that a refused transaction leaves the old table intact.
+  bool test_append_broken_rule = false;
   std::string str() const;  // "table inet netlab"
 };
 
