@@ -1,0 +1,135 @@
+#include "lab/inspect.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <map>
+
+#include "lab/state.hpp"
+#include "netlink/dump.hpp"
+#include "netlink/netns.hpp"
+#include "node/cgroup.hpp"
+#include "util/error.hpp"
+
+namespace netlab::lab {
+
+namespace {
+
+using json = nlohmann::json;
+
+json interfaces_of(const HostFacts& facts, const std::string& lab, const topo::Node* node, const topo::Lab* topology,
+                   const std::string& name) {
+  json out = json::array();
+  auto ns = nl::Netns::open(node_pin(facts, lab, name));
+  auto sock = nl::RtnlSocket::open_in(ns, lab + "-" + name);
+  auto addrs = nl::dump_addresses(sock);
+  for (const auto& l : nl::dump_links(sock)) {
+    if (l.name == "lo") continue;
+    json i = {{"name", l.name}, {"ifindex", l.ifindex}, {"mac", l.mac}, {"mtu", l.mtu},
+              {"up", l.up},     {"carrier", l.lower_up}, {"addresses", json::array()}, {"peer", nullptr}};
+    for (const auto& a : addrs)
+      if (a.ifindex == l.ifindex && a.prefix.rfind("fe80:", 0) != 0) i["addresses"].push_back(a.prefix);
+    if (node && topology) {
+      if (const auto* iface = node->find_interface(l.name); iface && iface->link >= 0) {
+        const auto& link = topology->links[iface->link];
+        const auto& other = link.ends[0].str() == name + ":" + l.name ? link.ends[1] : link.ends[0];
+        i["peer"] = other.str();
+      }
+    }
+    out.push_back(i);
+  }
+  return out;
+}
+
+json limits_of(const topo::Node* n) {
+  json l = {{"cpus", nullptr}, {"memory", nullptr}, {"pids", nullptr}, {"cpu_weight", nullptr}};
+  if (!n) return l;
+  if (n->limits.cpus) l["cpus"] = n->limits.cpus->cores;
+  if (n->limits.memory) l["memory"] = n->limits.memory->bytes;
+  if (n->limits.pids) l["pids"] = *n->limits.pids;
+  if (n->limits.cpu_weight) l["cpu_weight"] = *n->limits.cpu_weight;
+  return l;
+}
+
+}  // namespace
+
+json inspect_lab(const HostFacts& facts, const std::string& lab) {
+  LabState state = read_lab_state(facts, lab);
+  const topo::Lab* topology = state.topology ? &*state.topology : nullptr;
+  auto cgroups = node::make_cgroups();
+  json info = {{"name", lab},
+               {"state_dir", lab_dir(facts, lab)},
+               {"deployed_at", state.deployed_at},
+               {"nodes", json::array()},
+               {"bridges", json::array()}};
+  for (const auto& n : state.nodes) {
+    const topo::Node* tn = nullptr;
+    if (topology && topology->find_node(n.name) >= 0) tn = &topology->nodes[topology->find_node(n.name)];
+    json node = {{"name", n.name},
+                 {"state", n.running ? "running" : "exited"},
+                 {"pid", n.pid},
+                 {"image", tn ? tn->image.str() : ""},
+                 {"cgroup", n.cgroup},
+                 {"limits", limits_of(tn)},
+                 {"usage", nullptr},
+                 {"interfaces", json::array()}};
+    if (n.running) {
+      try {
+        auto u = cgroups->usage(n.cgroup);
+        node["usage"] = {{"memory", u.memory_bytes}, {"cpu_ns", u.cpu_ns}};
+      } catch (const Error&) {
+      }
+      node["interfaces"] = interfaces_of(facts, lab, tn, topology, n.name);
+    }
+    info["nodes"].push_back(node);
+  }
+  try {
+    auto fabric = nl::Netns::open(fabric_pin(facts, lab));
+    auto sock = nl::RtnlSocket::open_in(fabric, "netlab-" + lab);
+    auto links = nl::dump_links(sock);
+    std::map<uint32_t, json> bridges;
+    for (const auto& l : links)
+      if (l.kind == "bridge") bridges[l.ifindex] = {{"name", l.name}, {"ports", json::array()}};
+    for (const auto& l : links)
+      if (l.master && bridges.count(l.master)) bridges[l.master]["ports"].push_back(l.alias.empty() ? l.name : l.alias);
+    for (auto& [idx, b] : bridges) info["bridges"].push_back(b);
+  } catch (const Error&) {
+    // A lab whose fabric is gone (partially destroyed) still shows its nodes.
+  }
+  return info;
+}
+
+std::string render_inspect(const json& info) {
+  std::string out = fmt::format("lab {}  ({} nodes, {} bridges)\n\n", info["name"].get<std::string>(),
+                                info["nodes"].size(), info["bridges"].size());
+  out += fmt::format("{:<12} {:<8} {:>7} {:<8} {:>10} {:>9}  {}\n", "NODE", "STATE", "PID", "IMAGE", "MEMORY", "CPU",
+                     "INTERFACES");
+  for (const auto& n : info["nodes"]) {
+    std::string mem = "-", cpu = "-";
+    if (!n["usage"].is_null()) {
+      mem = fmt::format("{:.1f}M", n["usage"]["memory"].get<double>() / (1 << 20));
+      cpu = fmt::format("{:.2f}s", n["usage"]["cpu_ns"].get<double>() / 1e9);
+    }
+    std::string ifaces;
+    for (const auto& i : n["interfaces"]) {
+      if (!ifaces.empty()) ifaces += ", ";
+      ifaces += i["name"].get<std::string>();
+      for (const auto& a : i["addresses"]) ifaces.append(" ").append(a.get<std::string>());
+      if (!i["peer"].is_null()) ifaces.append(" -> ").append(i["peer"].get<std::string>());
+    }
+    out += fmt::format("{:<12} {:<8} {:>7} {:<8} {:>10} {:>9}  {}\n", n["name"].get<std::string>(),
+                       n["state"].get<std::string>(), n["pid"].get<int>(), n["image"].get<std::string>(), mem, cpu,
+                       ifaces);
+  }
+  if (!info["bridges"].empty()) {
+    out += "\nBRIDGE       PORTS\n";
+    for (const auto& b : info["bridges"]) {
+      std::string ports;
+      for (const auto& p : b["ports"]) ports.append(ports.empty() ? "" : ", ").append(p.get<std::string>());
+      out += fmt::format("{:<12} {}\n", b["name"].get<std::string>(), ports);
+    }
+  }
+  return out;
+}
+
+}  // namespace netlab::lab
