@@ -11,8 +11,7 @@ namespace netlab::cli {
 int parse_verb_options(VerbSpec& spec, const Args& args, po::variables_map& vm) {
   int verbosity = 0;
   spec.options.add_options()
-      ("verbose,v", po::value<std::vector<bool>>()->zero_tokens()->composing(),
-       "more output (-v debug, -vv trace)")
+      ("verbose,v", po::bool_switch(), "more output (-v debug, -vv trace)")
       ("quiet,q", po::bool_switch(), "warnings and errors only")
       ("help,h", "show this help");
   try {
@@ -27,7 +26,12 @@ int parse_verb_options(VerbSpec& spec, const Args& args, po::variables_map& vm) 
     std::cout << "usage: " << spec.usage << "\n" << spec.summary << "\n\n" << spec.options;
     return kExitOk;
   }
-  if (vm.count("verbose")) verbosity = static_cast<int>(vm["verbose"].as<std::vector<bool>>().size());
+  // Program_options keeps no count of a repeated switch: count -v, -vv, --verbose here.
+  for (const auto& a : args) {
+    if (a == "--verbose") ++verbosity;
+    else if (a.size() > 1 && a[0] == '-' && a[1] == 'v' && a.find_first_not_of('v', 1) == std::string::npos)
+      verbosity += static_cast<int>(a.size() - 1);
+  }
   if (vm["quiet"].as<bool>()) verbosity = -1;
   init_logging(verbosity);
   return -1;

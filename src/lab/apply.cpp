@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
 
@@ -67,7 +68,7 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
       rollback_and_throw(std::move(e.wrap("deploy")), journal, backend);
     }
 
-    spdlog::debug("phase {}: {} actions", phase_name(phase), batch.size());
+    auto phase_start = std::chrono::steady_clock::now();
     try {
       if (options.crash_at && *options.crash_at > begin && *options.crash_at <= end) {
         // Die like a kill -9 just before action k: its intent is journaled, the
@@ -99,6 +100,8 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
     } catch (Error& e) {
       rollback_and_throw(std::move(e.wrap("deploy")), journal, backend);
     }
+    spdlog::debug("phase {}: {} actions in {:.1f} ms", phase_name(phase), batch.size(),
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - phase_start).count());
     if (options.progress) options.progress(phase_name(phase), end, actions.size());
     begin = end;
   }

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,6 +123,28 @@ void FreshNamespaceTest::TearDown() {
   for (const char* h : kCgroupHierarchies) {
     std::string dir = std::string(h) + "/" + cgroup_parent_;
     EXPECT_FALSE(fs::exists(dir)) << "cgroup left behind: " << dir;
+  }
+  // cgroupfs and the PID namespace are the host's: after a failure, end the
+  // processes this test's labs left (found by cgroup membership) and remove
+  // the groups, so one failing test does not leave work for the next.
+  for (const char* h : kCgroupHierarchies) {
+    std::string dir = std::string(h) + "/" + cgroup_parent_;
+    if (!fs::exists(dir)) continue;
+    for (int round = 0; round < 200; ++round) {
+      bool any = false;
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec || it->path().filename() != "cgroup.procs") continue;
+        std::ifstream procs(it->path());
+        for (int pid; procs >> pid;) {
+          any = true;
+          kill(pid, SIGKILL);
+        }
+      }
+      if (!any) break;
+      usleep(5000);
+    }
+    run_shell("find " + dir + " -depth -type d -exec rmdir {} + 2>/dev/null");
   }
 }
 
