@@ -6,6 +6,9 @@
 #include <fstream>
 
 #include "support/lab_fixture.hpp"
+#include "netlink/addr.hpp"
+#include "netlink/dump.hpp"
+#include "netlink/netns.hpp"
 #include "topology/parse.hpp"
 
 namespace netlab::testing {
@@ -27,6 +30,39 @@ std::string first_address(const topo::Node& n, bool v6) {
 
 class LabNetworkTest : public LabTest {
  protected:
+  // The same facts read back over netlink (netlab's own read-back), in each node's netns.
+  void expect_netlink_readback(const topo::Lab& lab) {
+    for (const auto& node : lab.nodes) {
+      SCOPED_TRACE("netlink read-back of " + node.name);
+      auto ns = nl::Netns::open("/run/netns/" + lab.name + "-" + node.name);
+      auto sock = nl::RtnlSocket::open_in(ns, node.name);
+      auto links = nl::dump_links(sock);
+      auto addrs = nl::dump_addresses(sock);
+      auto routes = nl::dump_routes(sock);
+      for (const auto& iface : node.interfaces) {
+        const nl::LinkInfo* link = nullptr;
+        for (const auto& l : links)
+          if (l.name == iface.name) link = &l;
+        ASSERT_NE(link, nullptr) << iface.name;
+        EXPECT_TRUE(link->up);
+        EXPECT_EQ(link->kind, "veth");
+        for (const auto& want : iface.addresses) {
+          bool found = false;
+          for (const auto& a : addrs) found |= a.ifindex == link->ifindex && a.prefix == want.str();
+          EXPECT_TRUE(found) << want.str();
+        }
+      }
+      for (const auto& r : node.routes) {
+        bool found = false;
+        for (const auto& k : routes) {
+          std::string dst = r.to.is_default ? ((r.via && r.via->is_v6()) ? "::/0" : "0.0.0.0/0") : r.to.network().str();
+          found |= k.dst == dst && (!r.via || k.gateway == r.via->str()) && k.protocol == nl::kNetlabRouteProtocol;
+        }
+        EXPECT_TRUE(found) << "route to " << r.to.str();
+      }
+    }
+  }
+
   // Every interface is up with exactly the file's addresses; every route is there.
   void expect_network_as_written(const topo::Lab& lab) {
     for (const auto& node : lab.nodes) {
@@ -79,6 +115,7 @@ TEST_F(LabNetworkTest, NatGatewayNetworkIsBuiltAsWrittenAndBridged) {
   deploy_ok(path);
   auto lab = load(path);
   expect_network_as_written(lab);
+  expect_netlink_readback(lab);
 
   // The bridge lives in the fabric netns with the three LAN ports enslaved.
   auto links = ip_json("netlab-" + name, "link show");
@@ -105,6 +142,7 @@ TEST_F(LabNetworkTest, RoutedLinePingsEndToEndOverIPv4AndIPv6) {
   deploy_ok(path);
   auto lab = load(path);
   expect_network_as_written(lab);
+  expect_netlink_readback(lab);
   const auto& h2 = lab.nodes[lab.find_node("h2")];
   std::string v4 = first_address(h2, false), v6 = first_address(h2, true);
   ASSERT_FALSE(v4.empty());
@@ -121,6 +159,7 @@ TEST_F(LabNetworkTest, BridgeLanReachesTheHostSideAddress) {
   deploy_ok(path);
   auto lab = load(path);
   expect_network_as_written(lab);
+  expect_netlink_readback(lab);
   const topo::Bridge* attached = nullptr;
   for (const auto& b : lab.bridges)
     if (b.host) attached = &b;
