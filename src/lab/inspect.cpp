@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 
 #include "lab/state.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/netns.hpp"
+#include "nft/ruleset.hpp"
 #include "node/cgroup.hpp"
 #include "util/error.hpp"
 
@@ -41,6 +43,17 @@ json interfaces_of(const HostFacts& facts, const std::string& lab, const topo::N
   return out;
 }
 
+// The node's netlab table, as the kernel lists it (null when it has none).
+json nft_of(const HostFacts& facts, const std::string& lab, const std::string& name) {
+  auto ns = nl::Netns::open(node_pin(facts, lab, name));
+  auto tables = nft::list_tables(ns, lab + "-" + name);
+  if (std::find(tables.begin(), tables.end(), "netlab") == tables.end()) return nullptr;
+  json chains = json::array();
+  for (const auto& c : nft::list_table(ns, lab + "-" + name, "netlab"))
+    chains.push_back({{"name", c.name}, {"hook", c.hook}, {"type", c.type}, {"policy", c.policy}, {"rules", c.rules}});
+  return chains;
+}
+
 json limits_of(const topo::Node* n) {
   json l = {{"cpus", nullptr}, {"memory", nullptr}, {"pids", nullptr}, {"cpu_weight", nullptr}};
   if (!n) return l;
@@ -72,7 +85,8 @@ json inspect_lab(const HostFacts& facts, const std::string& lab) {
                  {"cgroup", n.cgroup},
                  {"limits", limits_of(tn)},
                  {"usage", nullptr},
-                 {"interfaces", json::array()}};
+                 {"interfaces", json::array()},
+                 {"nft", nullptr}};
     if (n.running) {
       try {
         auto u = cgroups->usage(n.cgroup);
@@ -80,6 +94,7 @@ json inspect_lab(const HostFacts& facts, const std::string& lab) {
       } catch (const Error&) {
       }
       node["interfaces"] = interfaces_of(facts, lab, tn, topology, n.name);
+      node["nft"] = nft_of(facts, lab, n.name);
     }
     info["nodes"].push_back(node);
   }

@@ -2,7 +2,14 @@
 // injected failure at action N (rollback by itself), and after SIGKILL at many
 // points followed by destroy; the same lab cannot be deployed twice; destroy is
 // idempotent.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 #include "support/lab_fixture.hpp"
 
@@ -103,6 +110,46 @@ TEST_F(LabLifecycleTest, KilledDeployAtTwentyPointsThenDestroyLeavesNothing) {
     e.push_back("NETLAB_CRASH_AT=" + std::to_string(k));
     auto r = run_netlab({"deploy", path}, e);
     EXPECT_EQ(r.exit_code, 137) << r.err;
+    auto d = netlab({"destroy", "--lab", name});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    auto after = snapshot();
+    EXPECT_EQ(before, after) << before.diff(after);
+  }
+}
+
+TEST_F(LabLifecycleTest, RealSigkillWhileDeployingThenDestroyLeavesNothing) {
+  std::string name;
+  std::string path = generated("star", "100", name, "r");
+  std::string journal = state_dir_ + "/" + name + "/journal";
+  // Kill when the journal has grown past these many records: inside each phase.
+  for (size_t records : {size_t{2}, size_t{150}, size_t{400}, size_t{800}, size_t{950}}) {
+    SCOPED_TRACE("SIGKILL after " + std::to_string(records) + " journal records");
+    auto before = snapshot();
+    pid_t pid = fork();
+    if (pid == 0) {
+      setenv("NETLAB_CGROUP_PARENT", cgroup_parent_.c_str(), 1);
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      execl(NETLAB_BINARY, NETLAB_BINARY, "deploy", path.c_str(), nullptr);
+      _exit(127);
+    }
+    bool exited = false;
+    int status = 0;
+    for (int i = 0; i < 20000; ++i) {  // at most ~20 s
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        break;
+      }
+      std::ifstream j(journal);
+      size_t lines = static_cast<size_t>(std::count(std::istreambuf_iterator<char>(j), {}, '\n'));
+      if (lines >= records) break;
+      usleep(1000);
+    }
+    if (!exited) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
     auto d = netlab({"destroy", "--lab", name});
     EXPECT_EQ(d.exit_code, 0) << d.err;
     auto after = snapshot();

@@ -39,6 +39,29 @@ TEST_F(NatTest, MasqueradeShowsTheGatewaysAddressAndNothingComesBackIn) {
   destroy_ok(lab);
 }
 
+TEST_F(NatTest, SnatRewritesToTheAddressAsked) {
+  std::string lab = lab_prefix_ + "s";
+  std::string text = shipped_topology("nat-gateway.toml", lab);
+  text.replace(text.find("nat = [{ masquerade = \"eth1\" }]"), 31, "nat = [{ snat = { out = \"eth1\", to = \"203.0.113.9\" } }]");
+  deploy_ok(topology(lab, text));
+  // isp must answer 203.0.113.9, which nobody owns: tell isp where it lives.
+  run_shell("ip -n " + lab + "-isp route add 203.0.113.9/32 via 203.0.113.1");
+  Listener isp(lab + "-isp", 7003);
+  EXPECT_EQ(connect(lab, "h1", "203.0.113.254", 7003), 0);
+  EXPECT_EQ(isp.peer(), std::optional<std::string>("203.0.113.9"));
+  auto info = nlohmann::json::parse(netlab({"inspect", lab, "--json"}).out);
+  for (const auto& n : info["nodes"]) {
+    if (n["name"] != "gw") {
+      EXPECT_TRUE(n["nft"].is_null()) << n["name"];
+      continue;
+    }
+    ASSERT_EQ(n["nft"].size(), 1u);
+    EXPECT_EQ(n["nft"][0]["hook"], "postrouting");
+    EXPECT_EQ(n["nft"][0]["rules"].size(), 1u);
+  }
+  destroy_ok(lab);
+}
+
 TEST_F(NatTest, PortForwardReachesTheServerWhichSeesTheRealClient) {
   std::string lab;
   deploy_ok(shipped("port-forward.toml", lab));

@@ -169,3 +169,53 @@ TEST_F(NodeTest, ExecPassesTheExitCodeAndIpNetnsExecReachesTheSameNamespace) {
 
 }  // namespace
 }  // namespace netlab::testing
+
+namespace netlab::testing {
+namespace {
+
+class NodeOptionsTest : public LabTest {};
+
+TEST_F(NodeOptionsTest, HostImageBindsEnvUserSysctlsExecAndCmd) {
+  std::string lab = lab_prefix_ + "o";
+  std::string share = files_dir_ + "/share";
+  run_shell("mkdir -p " + share + " && echo from-host > " + share + "/file");
+  std::string text = "name = \"" + lab + R"("
+[nodes.h]
+image = "host"
+interfaces.eth0 = "10.5.0.1/24"
+env = { GREETING = "hello" }
+sysctls = { "net.ipv4.tcp_syncookies" = 0 }
+binds = [")" + share + R"(:/mnt/share:ro"]
+exec = ["echo $GREETING > /tmp/exec-ran", "id -u > /tmp/uid"]
+[nodes.b]
+interfaces.eth0 = "10.5.0.2/24"
+user = "1000:1000"
+cmd = ["/bin/sleep", "600"]
+[[links]]
+endpoints = ["h:eth0", "b:eth0"]
+)";
+  deploy_ok(topology(lab, text));
+  auto in = [&](const std::string& node, const std::vector<std::string>& argv) {
+    std::vector<std::string> args = {"exec", lab, node, "--"};
+    args.insert(args.end(), argv.begin(), argv.end());
+    return netlab(args);
+  };
+  // image = host: the host's programs, read-only; private /tmp.
+  EXPECT_EQ(in("h", {"ip", "-br", "addr", "show", "eth0"}).exit_code, 0) << "host iproute2 missing in an image=host node";
+  EXPECT_NE(in("h", {"touch", "/usr/netlab-test"}).exit_code, 0) << "the host's /usr is writable from a node";
+  EXPECT_EQ(in("h", {"cat", "/tmp/exec-ran"}).out, "hello\n");  // exec ran, with env
+  EXPECT_EQ(in("h", {"cat", "/mnt/share/file"}).out, "from-host\n");
+  EXPECT_NE(in("h", {"sh", "-c", "echo x > /mnt/share/file"}).exit_code, 0) << "a :ro bind is writable";
+  EXPECT_EQ(in("h", {"cat", "/proc/sys/net/ipv4/tcp_syncookies"}).out, "0\n");
+  EXPECT_EQ(in("h", {"printenv", "GREETING"}).out, "hello\n");
+  // user = "1000:1000": the node's cmd and exec'd commands run as that user.
+  EXPECT_EQ(in("b", {"id", "-u"}).out, "1000\n");
+  auto ps = in("b", {"ps", "-o", "user,comm"});
+  EXPECT_NE(ps.out.find("1000     sleep"), std::string::npos) << ps.out;
+  EXPECT_TRUE(ping(lab + "-h", "10.5.0.2"));
+  destroy_ok(lab);
+  EXPECT_EQ(run_shell("cat " + share + "/file"), "from-host\n");
+}
+
+}  // namespace
+}  // namespace netlab::testing
