@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
+#include "util/overloaded.hpp"
 
 namespace netlab::lab {
 
@@ -26,12 +27,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PinNodeNetns, node, pin)
 
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string where(const std::string& ns, const std::string& name) {
   if (ns == kHostNs) return fmt::format("host:{}", name);

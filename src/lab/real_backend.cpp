@@ -14,18 +14,12 @@
 #include "lab/real_backend_impl.hpp"
 #include "netlink/dump.hpp"
 #include "node/image.hpp"
+#include "util/overloaded.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::lab {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr int kReadyTimeoutMs = 60'000;
 

@@ -18,8 +18,6 @@
 
 namespace netlab::lab {
 
-std::string sysctl_path(const std::string& key);
-
 class RealBackend : public Backend {
  public:
   RealBackend(const topo::Lab* lab, HostFacts facts);

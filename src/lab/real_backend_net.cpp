@@ -10,20 +10,10 @@
 #include "netlink/addr.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/link.hpp"
+#include "util/overloaded.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::lab {
-
-namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-
-}  // namespace
 
 std::string RealBackend::ns_label(const std::string& ns) const {
   if (ns == kHostNs) return "host";
@@ -186,11 +176,5 @@ void RealBackend::delete_host_link(const DeleteLink& d) {
   }
 }
 
-std::string sysctl_path(const std::string& key) {
-  std::string path = "/proc/sys/" + key;
-  for (size_t i = std::string("/proc/sys/").size(); i < path.size(); ++i)
-    if (path[i] == '.') path[i] = '/';
-  return path;
-}
 
 }  // namespace netlab::lab

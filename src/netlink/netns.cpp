@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::nl {
 
@@ -64,9 +65,7 @@ void unpin(const std::string& path) {
 }
 
 void write_sysctl(const Netns& ns, const std::string& key, const std::string& value) {
-  std::string path = "/proc/sys/" + key;
-  for (size_t i = 10; i < path.size(); ++i)
-    if (path[i] == '.') path[i] = '/';
+  std::string path = sysctl_path(key);
   NetnsSwitch in(ns);
   Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd || ::write(fd.get(), value.data(), value.size()) < 0) throw_errno("setting sysctl {} = {}", key, value);

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "node/caps.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::node::detail {
 
@@ -113,9 +114,7 @@ void minimal_dev(const std::string& root) {
 }
 
 void write_sysctl(const std::string& key, const std::string& value) {
-  std::string path = "/proc/sys/" + key;
-  for (size_t i = 10; i < path.size(); ++i)
-    if (path[i] == '.') path[i] = '/';
+  std::string path = sysctl_path(key);
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) fail("opening sysctl " + key);
   if (::write(fd, value.data(), value.size()) < 0) fail("writing sysctl " + key + " = " + value);

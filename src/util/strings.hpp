@@ -16,6 +16,9 @@ size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate closest to `word` within a small distance, or "" if none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
+/// "/proc/sys/net/ipv4/ip_forward" for "net.ipv4.ip_forward".
+std::string sysctl_path(const std::string& key);
+
 /// Reads a whole (small) file; throws netlab::Error with the path on failure.
 std::string read_file(const std::string& path);
 /// Writes `data` to `path` (O_WRONLY|O_CREAT|O_TRUNC); throws Error on failure.
