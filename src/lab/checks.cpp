@@ -1,0 +1,443 @@
+// Each check runs in a forked child: it may join a node's namespaces (setns
+// acts on the whole process for mount and PID namespaces), start a listener in
+// another node, and time out, without touching the parent. The child reports
+// one JSON line on a pipe.
+#include "lab/checks.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <regex>
+
+#include "lab/state.hpp"
+#include "netlink/dump.hpp"
+#include "netlink/netns.hpp"
+#include "node/cgroup.hpp"
+#include "node/enter.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/strings.hpp"
+
+namespace netlab::lab {
+
+namespace {
+
+using json = nlohmann::json;
+
+const char* kind_name(topo::CheckKind k) {
+  switch (k) {
+    case topo::CheckKind::kPing: return "ping";
+    case topo::CheckKind::kConnect: return "connect";
+    case topo::CheckKind::kCommand: return "command";
+    case topo::CheckKind::kRoute: return "route";
+  }
+  return "?";
+}
+
+// A node name in `to` stands for that node's first address (IPv4 first).
+std::string resolve_target(const topo::Lab& lab, const std::string& to) {
+  int i = lab.find_node(to);
+  if (i < 0) return to;
+  for (bool v6 : {false, true})
+    for (const auto& iface : lab.nodes[i].interfaces)
+      for (const auto& a : iface.addresses)
+        if (a.addr.is_v6() == v6) return a.addr.str();
+  throw Error(EINVAL, "node {} has no address to aim at", to);
+}
+
+int owner_of(const topo::Lab& lab, const std::string& addr) {
+  for (size_t n = 0; n < lab.nodes.size(); ++n)
+    for (const auto& iface : lab.nodes[n].interfaces)
+      for (const auto& a : iface.addresses)
+        if (a.addr.str() == addr) return static_cast<int>(n);
+  return -1;
+}
+
+void enter_netns(const HostFacts& facts, const std::string& lab, const std::string& node) {
+  auto ns = nl::Netns::open(node_pin(facts, lab, node));
+  if (::setns(ns.fd(), CLONE_NEWNET) < 0) throw_errno("joining the network namespace of {}", node);
+}
+
+// Runs argv in a node with stdout captured in `out`; returns the exit code.
+int run_in(const LabState& state, const topo::Lab& lab, const std::string& node, std::vector<std::string> argv,
+           std::string* out) {
+  const NodeState* ns = nullptr;
+  for (const auto& n : state.nodes)
+    if (n.name == node) ns = &n;
+  if (!ns || !ns->running) throw Error(ESRCH, "node {} is not running", node);
+  char path[] = "/tmp/netlab-check-XXXXXX";
+  Fd capture(::mkstemp(path));
+  ::unlink(path);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(capture.get(), 1);
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 2);
+    try {
+      node::EnterSpec spec;
+      spec.init_pid = ns->pid;
+      spec.start_time = ns->start_time;
+      spec.cgroup = ns->cgroup;
+      spec.argv = std::move(argv);
+      int i = lab.find_node(node);
+      if (i >= 0) spec.env = lab.nodes[i].env;
+      auto cgroups = node::make_cgroups();
+      ::_exit(node::exec_in_node(spec, *cgroups));
+    } catch (...) {
+      ::_exit(125);
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (out) {
+    ::lseek(capture.get(), 0, SEEK_SET);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(capture.get(), buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct Outcome {
+  bool ok = false;
+  std::string got;
+};
+
+Outcome ping_check(const LabState& state, const topo::Lab& lab, const topo::Check& c) {
+  std::string addr = resolve_target(lab, c.to);
+  int wait = std::max(1, static_cast<int>(std::ceil(static_cast<double>(c.timeout.ns) / 1e9)));
+  std::string out;
+  int rc = run_in(state, lab, c.from, {"ping", "-q", "-c", std::to_string(c.count), "-W", std::to_string(wait), addr}, &out);
+  std::smatch m;
+  std::string received = std::regex_search(out, m, std::regex("(\\d+) packets received")) ? m[1].str() : "0";
+  return {rc == 0, fmt::format("{}/{} replies from {}", received, c.count, addr)};
+}
+
+// A listener in the target's netns (a grandchild), then a connection from the source's netns.
+Outcome connect_check(const HostFacts& facts, const topo::Lab& lab, const topo::Check& c) {
+  std::string addr = resolve_target(lab, c.to);
+  topo::IpAddress ip = *topo::parse_address(addr);
+  int family = ip.is_v4() ? AF_INET : AF_INET6;
+  int type = c.proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+  int timeout_ms = static_cast<int>(c.timeout.ns / 1'000'000);
+  sockaddr_storage sa{};
+  socklen_t sa_len;
+  if (family == AF_INET) {
+    auto* s4 = reinterpret_cast<sockaddr_in*>(&sa);
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(c.port);
+    std::memcpy(&s4->sin_addr, ip.bytes.data(), 4);
+    sa_len = sizeof(sockaddr_in);
+  } else {
+    auto* s6 = reinterpret_cast<sockaddr_in6*>(&sa);
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(c.port);
+    std::memcpy(&s6->sin6_addr, ip.bytes.data(), 16);
+    sa_len = sizeof(sockaddr_in6);
+  }
+  int report[2];
+  Fd rd, wr;
+  pid_t listener = -1;
+  if (c.listen) {
+    int owner = owner_of(lab, addr);
+    if (owner < 0) throw Error(EINVAL, "no node owns {} to listen on (set listen = false)", addr);
+    if (::pipe2(report, O_CLOEXEC) < 0) throw_errno("pipe");
+    rd.reset(report[0]);
+    wr.reset(report[1]);
+    listener = ::fork();
+    if (listener == 0) {
+      std::string line = "error\n";
+      try {
+        enter_netns(facts, lab.name, lab.nodes[owner].name);
+        Fd s(::socket(AF_INET6, type | SOCK_CLOEXEC, 0));
+        int one = 1, zero = 0;
+        ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        sockaddr_in6 any{};
+        any.sin6_family = AF_INET6;
+        any.sin6_port = htons(c.port);
+        if (::bind(s.get(), reinterpret_cast<sockaddr*>(&any), sizeof any) < 0) throw_errno("bind");
+        if (type == SOCK_STREAM && ::listen(s.get(), 4) < 0) throw_errno("listen");
+        (void)!::write(wr.get(), "ready\n", 6);
+        pollfd p{s.get(), POLLIN, 0};
+        line = "none\n";
+        if (::poll(&p, 1, timeout_ms + 500) == 1) {
+          sockaddr_in6 from{};
+          socklen_t len = sizeof from;
+          char byte[64];
+          if (type == SOCK_STREAM) {
+            Fd conn(::accept(s.get(), reinterpret_cast<sockaddr*>(&from), &len));
+          } else {
+            ::recvfrom(s.get(), byte, sizeof byte, 0, reinterpret_cast<sockaddr*>(&from), &len);
+          }
+          char text[INET6_ADDRSTRLEN] = {};
+          ::inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof text);
+          std::string t = text;
+          if (t.rfind("::ffff:", 0) == 0) t = t.substr(7);
+          line = "peer " + t + "\n";
+        }
+      } catch (const Error& e) {
+        line = std::string("error ") + e.what() + "\n";
+      }
+      (void)!::write(wr.get(), line.data(), line.size());
+      ::_exit(0);
+    }
+    wr.reset();
+    char buf[256] = {};
+    pollfd p{rd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1 || ::read(rd.get(), buf, 6) != 6 || std::string(buf, 6) != "ready\n") {
+      ::kill(listener, SIGKILL);
+      ::waitpid(listener, nullptr, 0);
+      throw Error(EIO, "the listener on {} port {} did not start", addr, c.port);
+    }
+  }
+  enter_netns(facts, lab.name, c.from);
+  Fd s(::socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  bool connected = false;
+  std::string detail;
+  int rc = ::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sa_len);
+  if (type == SOCK_STREAM) {
+    if (rc == 0 || errno == EINPROGRESS) {
+      pollfd p{s.get(), POLLOUT, 0};
+      int err = ETIMEDOUT;
+      if (::poll(&p, 1, timeout_ms) == 1) {
+        socklen_t len = sizeof err;
+        ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      }
+      connected = err == 0;
+      if (!connected) detail = describe_errno(err);
+    } else {
+      detail = describe_errno(errno);
+    }
+  } else {
+    connected = rc == 0 && ::send(s.get(), "netlab\n", 7, 0) == 7;
+    if (!connected) detail = describe_errno(errno);
+  }
+  std::string peer;
+  if (listener > 0) {
+    std::string line;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(rd.get(), buf, sizeof buf)) > 0) line.append(buf, static_cast<size_t>(n));
+    ::waitpid(listener, nullptr, 0);
+    if (line.rfind("peer ", 0) == 0) peer = std::string(trim(line.substr(5)));
+    connected = connected && !peer.empty();
+    if (!peer.empty() && type == SOCK_DGRAM) connected = true;
+  }
+  std::string got = connected ? "connected" : "no connection" + (detail.empty() ? "" : " (" + detail + ")");
+  if (!peer.empty()) got += ", listener saw " + peer;
+  bool ok = connected;
+  if (ok && c.expect_source) ok = peer == c.expect_source->str();
+  return {ok, got};
+}
+
+Outcome command_check(const LabState& state, const topo::Lab& lab, const topo::Check& c) {
+  std::string out;
+  std::vector<std::string> argv = {"timeout", std::to_string(std::max<uint64_t>(1, c.timeout.ns / 1'000'000'000))};
+  argv.insert(argv.end(), c.command->argv.begin(), c.command->argv.end());
+  int rc = run_in(state, lab, c.from, argv, &out);
+  bool ok = rc == c.expect_exit.value_or(0);
+  std::string got = fmt::format("exit {}", rc);
+  if (c.expect_output) {
+    bool matched = std::regex_search(out, std::regex(*c.expect_output, std::regex::ECMAScript));
+    ok = ok && matched;
+    std::string first = out.substr(0, out.find('\n'));
+    got += matched ? ", output matched" : fmt::format(", output \"{}\" did not match", first.substr(0, 60));
+  }
+  return {ok, got};
+}
+
+Outcome route_check(const HostFacts& facts, const topo::Lab& lab, const topo::Check& c) {
+  auto ns = nl::Netns::open(node_pin(facts, lab.name, c.from));
+  auto sock = nl::RtnlSocket::open_in(ns, c.from);
+  std::string addr = resolve_target(lab, c.to);
+  nl::RouteInfo r;
+  try {
+    r = nl::lookup_route(sock, addr);
+  } catch (const Error& e) {
+    return {false, fmt::format("no route ({})", errno_name(e.errnum()))};
+  }
+  std::string dev;
+  for (const auto& l : nl::dump_links(sock))
+    if (l.ifindex == r.oif) dev = l.name;
+  std::string got = fmt::format("via {} dev {}", r.gateway.empty() ? "(direct)" : r.gateway, dev);
+  bool ok = true;
+  if (c.expect_via) ok = ok && r.gateway == c.expect_via->str();
+  if (c.expect_dev) ok = ok && dev == *c.expect_dev;
+  return {ok, got};
+}
+
+std::string expected_text(const topo::Check& c) {
+  if (c.kind == topo::CheckKind::kRoute) {
+    std::string s;
+    if (c.expect_via) s += "via " + c.expect_via->str();
+    if (c.expect_dev) s += (s.empty() ? "" : " ") + std::string("dev ") + *c.expect_dev;
+    return s.empty() ? "a route" : s;
+  }
+  std::string s = c.expect_success ? "success" : "failure";
+  if (c.kind == topo::CheckKind::kCommand) s = fmt::format("exit {}", c.expect_exit.value_or(0));
+  if (c.expect_source) s += ", source " + c.expect_source->str();
+  if (c.expect_output) s += ", output ~ /" + *c.expect_output + "/";
+  return s;
+}
+
+json evaluate(const topo::Lab& lab, const HostFacts& facts, const LabState& state, const topo::Check& c) {
+  auto t0 = std::chrono::steady_clock::now();
+  Outcome o;
+  try {
+    switch (c.kind) {
+      case topo::CheckKind::kPing: o = ping_check(state, lab, c); break;
+      case topo::CheckKind::kConnect: o = connect_check(facts, lab, c); break;
+      case topo::CheckKind::kCommand: o = command_check(state, lab, c); break;
+      case topo::CheckKind::kRoute: o = route_check(facts, lab, c); break;
+    }
+  } catch (const Error& e) {
+    o = {false, std::string("error: ") + e.what()};
+  }
+  // ping and connect may expect failure; command and route state their own expectation.
+  bool passed = o.ok;
+  if ((c.kind == topo::CheckKind::kPing || c.kind == topo::CheckKind::kConnect) && !c.expect_success)
+    passed = !o.ok && o.got.rfind("error:", 0) != 0;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {{"name", c.name}, {"kind", kind_name(c.kind)}, {"node", c.from}, {"expected", expected_text(c)},
+          {"got", o.got},   {"passed", passed},          {"seconds", secs}};
+}
+
+CheckResult from_json(const json& j) {
+  return {j["name"], j["kind"], j["node"], j["expected"], j["got"], j["passed"], j["seconds"]};
+}
+
+}  // namespace
+
+std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts, int jobs) {
+  LabState state = read_lab_state(facts, lab.name);
+  std::vector<CheckResult> results(lab.checks.size());
+  struct Running {
+    pid_t pid;
+    Fd out;
+    size_t index;
+    std::string text;
+  };
+  std::vector<Running> running;
+  size_t next = 0;
+  jobs = std::max(1, jobs);
+  while (next < lab.checks.size() || !running.empty()) {
+    while (next < lab.checks.size() && static_cast<int>(running.size()) < jobs) {
+      int p[2];
+      if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe for a check");
+      pid_t pid = ::fork();
+      if (pid < 0) throw_errno("fork for a check");
+      if (pid == 0) {
+        ::close(p[0]);
+        std::string line = evaluate(lab, facts, state, lab.checks[next]).dump() + "\n";
+        (void)!::write(p[1], line.data(), line.size());
+        ::_exit(0);
+      }
+      ::close(p[1]);
+      running.push_back({pid, Fd(p[0]), next, ""});
+      ++next;
+    }
+    std::vector<pollfd> fds;
+    for (auto& r : running) fds.push_back({r.out.get(), POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) throw_errno("waiting for checks");
+    for (size_t i = running.size(); i-- > 0;) {
+      if (!fds[i].revents) continue;
+      char buf[4096];
+      ssize_t n = ::read(running[i].out.get(), buf, sizeof buf);
+      if (n > 0) {
+        running[i].text.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      ::waitpid(running[i].pid, nullptr, 0);
+      const auto& c = lab.checks[running[i].index];
+      auto j = json::parse(running[i].text, nullptr, false);
+      results[running[i].index] = j.is_discarded()
+                                      ? CheckResult{c.name, kind_name(c.kind), c.from, expected_text(c), "the check crashed", false, 0}
+                                      : from_json(j);
+      running.erase(running.begin() + static_cast<long>(i));
+    }
+  }
+  return results;
+}
+
+CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::Check& check) {
+  topo::Lab one = lab;
+  one.checks = {check};
+  return run_checks(one, facts, 1).front();
+}
+
+std::string render_results(const std::vector<CheckResult>& results) {
+  std::string out = fmt::format("{:<44} {:<8} {:<28} {:<44} {:>6}\n", "CHECK", "NODE", "EXPECTED", "GOT", "TIME");
+  size_t failed = 0;
+  for (const auto& r : results) {
+    failed += !r.passed;
+    out += fmt::format("{} {:<42} {:<8} {:<28} {:<44} {:>5.2f}s\n", r.passed ? "✓" : "✗", r.name.substr(0, 42), r.node,
+                       r.expected.substr(0, 28), r.got.substr(0, 44), r.seconds);
+  }
+  out += fmt::format("\n{} passed, {} failed\n", results.size() - failed, failed);
+  return out;
+}
+
+json results_json(const std::vector<CheckResult>& results) {
+  json out = json::array();
+  for (const auto& r : results)
+    out.push_back({{"name", r.name}, {"kind", r.kind}, {"node", r.node}, {"expected", r.expected},
+                   {"got", r.got}, {"passed", r.passed}, {"seconds", r.seconds}});
+  return out;
+}
+
+namespace {
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string results_junit(const std::string& lab, const std::vector<CheckResult>& results) {
+  size_t failures = 0;
+  double total = 0;
+  for (const auto& r : results) {
+    failures += !r.passed;
+    total += r.seconds;
+  }
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", results.size(), failures, total);
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n",
+                     xml_escape(lab), results.size(), failures, total);
+  for (const auto& r : results) {
+    out += fmt::format("    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(lab), r.kind,
+                       xml_escape(r.name), r.seconds);
+    if (r.passed) {
+      out += "/>\n";
+    } else {
+      out += fmt::format(">\n      <failure message=\"expected {}, got {}\">node {}: expected {}, got {}</failure>\n    </testcase>\n",
+                         xml_escape(r.expected), xml_escape(r.got), xml_escape(r.node), xml_escape(r.expected),
+                         xml_escape(r.got));
+    }
+  }
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+}  // namespace netlab::lab

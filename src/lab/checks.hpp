@@ -1,0 +1,37 @@
+// Checks: the expectations a topology carries ([[checks]]), run against a
+// deployed lab. Each check runs in a child process of its own (joining a
+// node's namespaces is per process), up to `jobs` at once; every result says
+// what was expected and what happened.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "lab/plan.hpp"
+#include "topology/model.hpp"
+
+namespace netlab::lab {
+
+struct CheckResult {
+  std::string name;
+  std::string kind;      // "ping", "connect", "command", "route"
+  std::string node;      // where it ran (from)
+  std::string expected;  // "success", "failure", "via 10.0.23.2 dev eth1", ...
+  std::string got;
+  bool passed = false;
+  double seconds = 0;
+};
+
+/// Runs every check of `lab` (deployed under `facts`) with at most `jobs` in parallel.
+std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts, int jobs);
+
+/// One check (the C++ API and tests use it directly).
+CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::Check& check);
+
+std::string render_results(const std::vector<CheckResult>& results);
+nlohmann::json results_json(const std::vector<CheckResult>& results);
+/// JUnit XML: one <testsuite> named after the lab, a <testcase> per check, <failure> when failed.
+std::string results_junit(const std::string& lab, const std::vector<CheckResult>& results);
+
+}  // namespace netlab::lab

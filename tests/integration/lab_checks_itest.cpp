@@ -1,0 +1,73 @@
+// Issue 8: `netlab test` passes every shipped topology's checks, fails (exit 4,
+// the check named, expected vs got) when an expectation is wrong, writes JUnit
+// XML of the usual shape, and leaves nothing behind.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "support/lab_fixture.hpp"
+
+namespace netlab::testing {
+namespace {
+
+class LabChecksTest : public LabTest {};
+
+TEST_F(LabChecksTest, EveryShippedTopologysChecksPass) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(NETLAB_SOURCE_DIR) + "/topologies")) {
+    if (e.path().extension() != ".toml") continue;
+    SCOPED_TRACE(e.path().filename().string());
+    std::string lab;
+    std::string path = shipped(e.path().filename(), lab, "c");
+    auto before = snapshot();
+    auto r = netlab({"test", path});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(" 0 failed"), std::string::npos) << r.out;
+    auto after = snapshot();
+    EXPECT_EQ(before, after) << "netlab test left the lab behind:\n" << before.diff(after);
+  }
+}
+
+TEST_F(LabChecksTest, AWrongExpectationFailsNamingTheCheckAndJunitSaysSo) {
+  std::string lab = lab_prefix_ + "w";
+  std::string text = shipped_topology("nat-gateway.toml", lab);
+  // Claim that isp sees h1's own address: with masquerade it does not.
+  text.replace(text.find("source = \"203.0.113.1\""), 22, "source = \"192.168.50.2\"");
+  std::string path = topology(lab, text);
+  std::string junit = files_dir_ + "/junit.xml";
+  auto r = netlab({"test", path, "--junit", junit, "--keep"});
+  deployed_.push_back(lab);
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("check \"isp sees the gateway's public address, not h1's\" on h1 failed: expected success, "
+                       "source 192.168.50.2, got connected, listener saw 203.0.113.1"),
+            std::string::npos)
+      << r.err;
+  // JUnit: one suite named after the lab, a testcase per check, one <failure>.
+  std::stringstream xml;
+  xml << std::ifstream(junit).rdbuf();
+  std::string x = xml.str();
+  EXPECT_EQ(x.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"5\" failures=\"1\"", 0), 0u) << x;
+  EXPECT_NE(x.find("<testsuite name=\"" + lab + "\" tests=\"5\" failures=\"1\" errors=\"0\""), std::string::npos) << x;
+  auto count = [&](const std::string& pattern) {
+    std::regex re(pattern);
+    return std::distance(std::sregex_iterator(x.begin(), x.end(), re), std::sregex_iterator());
+  };
+  EXPECT_EQ(count("<testcase classname=\"" + lab + "\\.\\w+\" name=\"[^\"]+\" time=\"[0-9.]+\""), 5);
+  EXPECT_EQ(count("<failure message=\"expected [^\"]+, got [^\"]+\">"), 1);
+  EXPECT_EQ(count("</testcase>"), 1);
+  EXPECT_EQ(count("</testsuite>\n</testsuites>\n$"), 1);
+  // --keep: the lab stayed up; a second run reuses it and leaves it up.
+  EXPECT_TRUE(ping(lab + "-h1", "192.168.50.1"));
+  auto json = netlab({"test", path, "--json"});
+  EXPECT_EQ(json.exit_code, 4);
+  auto results = nlohmann::json::parse(json.out);
+  ASSERT_EQ(results.size(), 5u);
+  int failed = 0;
+  for (const auto& res : results) failed += !res["passed"].get<bool>();
+  EXPECT_EQ(failed, 1);
+  EXPECT_TRUE(ping(lab + "-h1", "192.168.50.1")) << "a lab that was already up was destroyed";
+  destroy_ok(lab);
+}
+
+}  // namespace
+}  // namespace netlab::testing
