@@ -110,6 +110,15 @@ int run_in(const LabState& state, const topo::Lab& lab, const std::string& node,
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+}  // namespace
+
+int exec_captured(const LabState& state, const topo::Lab& lab, const std::string& node,
+                  const std::vector<std::string>& argv, std::string* out) {
+  return run_in(state, lab, node, argv, out);
+}
+
+namespace {
+
 struct Outcome {
   bool ok = false;
   std::string got;
@@ -331,10 +340,32 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
     std::string text;
   };
   std::vector<Running> running;
-  size_t next = 0;
+  // Two connect checks listening on the same address and port cannot run at once.
+  auto listen_key = [&](size_t i) -> std::string {
+    const auto& c = lab.checks[i];
+    if (c.kind != topo::CheckKind::kConnect || !c.listen) return "";
+    try {
+      return fmt::format("{}/{}/{}", resolve_target(lab, c.to), c.proto, c.port);
+    } catch (const Error&) {
+      return "";
+    }
+  };
+  std::vector<bool> started(lab.checks.size(), false);
+  size_t remaining = lab.checks.size();
   jobs = std::max(1, jobs);
-  while (next < lab.checks.size() || !running.empty()) {
-    while (next < lab.checks.size() && static_cast<int>(running.size()) < jobs) {
+  while (remaining > 0 || !running.empty()) {
+    while (remaining > 0 && static_cast<int>(running.size()) < jobs) {
+      size_t next = lab.checks.size();
+      for (size_t i = 0; i < lab.checks.size() && next == lab.checks.size(); ++i) {
+        if (started[i]) continue;
+        std::string key = listen_key(i);
+        bool busy = false;
+        for (const auto& r : running) busy |= !key.empty() && listen_key(r.index) == key;
+        if (!busy) next = i;
+      }
+      if (next == lab.checks.size()) break;  // everything left waits for a listener's port
+      started[next] = true;
+      --remaining;
       int p[2];
       if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe for a check");
       pid_t pid = ::fork();
@@ -347,7 +378,6 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
       }
       ::close(p[1]);
       running.push_back({pid, Fd(p[0]), next, ""});
-      ++next;
     }
     std::vector<pollfd> fds;
     for (auto& r : running) fds.push_back({r.out.get(), POLLIN, 0});

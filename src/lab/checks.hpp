@@ -29,6 +29,11 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
 /// One check (the C++ API and tests use it directly).
 CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::Check& check);
 
+struct LabState;
+/// Runs argv inside `node` with its stdout captured in `out`; returns the exit code.
+int exec_captured(const LabState& state, const topo::Lab& lab, const std::string& node,
+                  const std::vector<std::string>& argv, std::string* out);
+
 std::string render_results(const std::vector<CheckResult>& results);
 nlohmann::json results_json(const std::vector<CheckResult>& results);
 /// JUnit XML: one <testsuite> named after the lab, a <testcase> per check, <failure> when failed.

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -174,6 +175,10 @@ void kill_node(pid_t pid, uint64_t start_time, int timeout_ms) {
     throw_errno("killing node init pid {}", pid);
   }
   if (!wait_readable(fd.get(), timeout_ms)) throw Error(ETIMEDOUT, "node init pid {} did not exit after SIGKILL", pid);
+  // When the node was started by this very process (the C++ API), it is our
+  // child: reap it, or it stays a zombie. For anyone else's child: ECHILD.
+  siginfo_t info{};
+  ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd.get()), &info, WEXITED | WNOHANG);
 }
 
 }  // namespace netlab::node

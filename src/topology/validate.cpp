@@ -204,19 +204,29 @@ class Validator {
     }
   }
 
+  // Addresses must be unique on a segment (a bridge, or a point-to-point link).
+  // The same private address on two segments is legitimate: overlapping LANs
+  // behind separate NAT gateways are what many labs are built to show.
   void addresses() {
-    std::unordered_map<std::string, std::string> owner;  // address → "node:iface"
-    auto claim = [&](const Prefix& p, const std::string& who, const SourcePos& pos) {
-      auto [it, fresh] = owner.emplace(p.addr.str(), who);
+    std::unordered_map<std::string, std::string> owner;  // "segment|address" → "node:iface"
+    auto segment_of = [&](const Node& n, const Interface& i) -> std::string {
+      if (i.link < 0) return "unlinked:" + n.name + ":" + i.name;
+      for (const auto& e : lab_.links[i.link].ends)
+        if (e.kind == Endpoint::Kind::kBridge) return "bridge:" + e.bridge;
+      return "link:" + std::to_string(i.link);
+    };
+    auto claim = [&](const std::string& segment, const Prefix& p, const std::string& who, const SourcePos& pos) {
+      auto [it, fresh] = owner.emplace(segment + "|" + p.addr.str(), who);
       if (!fresh)
-        ctx_.error(pos, fmt::format("address {} of {} is already used by {}", p.addr.str(), who, it->second));
+        ctx_.error(pos, fmt::format("address {} of {} is already used by {} on the same segment", p.addr.str(), who,
+                                    it->second));
     };
     for (auto& n : lab_.nodes)
       for (auto& i : n.interfaces)
-        for (auto& a : i.addresses) claim(a, n.name + ":" + i.name, i.pos);
+        for (auto& a : i.addresses) claim(segment_of(n, i), a, n.name + ":" + i.name, i.pos);
     for (auto& b : lab_.bridges)
       if (b.host)
-        for (auto& a : b.host->addresses) claim(a, "host side of bridge " + b.name, b.host->pos);
+        for (auto& a : b.host->addresses) claim("bridge:" + b.name, a, "host side of bridge " + b.name, b.host->pos);
   }
 
   void bridges() {

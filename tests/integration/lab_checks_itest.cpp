@@ -69,5 +69,22 @@ TEST_F(LabChecksTest, AWrongExpectationFailsNamingTheCheckAndJunitSaysSo) {
   destroy_ok(lab);
 }
 
+TEST_F(LabChecksTest, RingFailsOverToTheBackupRouteWhenALinkGoesDown) {
+  std::string lab;
+  deploy_ok(shipped("routed-ring.toml", lab));
+  auto route = [&] { return ip_json(lab + "-r1", "-4 route get 10.4.0.10")[0]; };
+  EXPECT_EQ(route()["gateway"], "10.0.12.0");
+  EXPECT_TRUE(ping(lab + "-h1", "10.4.0.10"));
+  // Pull the cable at r2's end: r1's eth1 stays up but loses its carrier.
+  int rc = -1;
+  run_shell("ip -n " + lab + "-r2 link set eth0 down", &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(route()["gateway"], "10.0.61.0") << "r1 kept the route through the dead link";
+  EXPECT_TRUE(ping(lab + "-h1", "10.4.0.10")) << "the backup path does not carry the traffic";
+  run_shell("ip -n " + lab + "-r2 link set eth0 up", &rc);
+  EXPECT_EQ(route()["gateway"], "10.0.12.0");
+  destroy_ok(lab);
+}
+
 }  // namespace
 }  // namespace netlab::testing
