@@ -130,9 +130,21 @@ void set_env(const NodeSpec& spec) {
   for (const auto& [k, v] : spec.env) ::setenv(k.c_str(), v.c_str(), 1);
 }
 
+// Forks and execs argv; returns once the exec happened (or failed), so READY
+// can promise that `cmd` runs: a close-on-exec pipe reaches EOF at the exec.
 pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
+  int execd[2];
+  if (::pipe2(execd, O_CLOEXEC) < 0) return -1;
   pid_t pid = ::fork();
-  if (pid != 0) return pid;
+  if (pid != 0) {
+    ::close(execd[1]);
+    char byte;
+    while (pid > 0 && ::read(execd[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    ::close(execd[0]);
+    return pid;
+  }
+  ::close(execd[0]);
   ::signal(SIGCHLD, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
@@ -238,9 +250,9 @@ void node_child(const NodeSpec& spec, int release_fd, int ready_fd) {
       std::fprintf(stderr, "netlab-init: exec command failed (status %d)\n", status);
     }
   }
+  if (!spec.cmd.empty()) run(spec, spec.cmd);  // started before READY: deploy returns with it running
   (void)!::write(ready_fd, &ready, sizeof ready);
   ::close(ready_fd);
-  if (!spec.cmd.empty()) run(spec, spec.cmd);
 
   while (true) {
     siginfo_t info{};
