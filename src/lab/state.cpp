@@ -33,7 +33,7 @@ LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
   for (const auto& a : j.actions) {
     if (auto* n = std::get_if<StartNode>(&a)) {
       NodeState ns{n->node, n->pid, n->start_time, cgroups[n->node], false};
-      ns.running = n->pid > 0 && node::process_start_time(n->pid) == n->start_time;
+      ns.running = node::process_running(n->pid, n->start_time);
       s.nodes.push_back(ns);
     }
   }

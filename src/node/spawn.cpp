@@ -69,6 +69,19 @@ uint64_t process_start_time(pid_t pid) {
   return start;
 }
 
+bool process_running(pid_t pid, uint64_t start_time) {
+  if (pid <= 0 || process_start_time(pid) != start_time) return false;
+  std::string stat;
+  try {
+    stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  } catch (const Error&) {
+    return false;
+  }
+  auto close = stat.rfind(')');
+  char state = close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : 'X';
+  return state != 'Z' && state != 'X';
+}
+
 void raise_fd_limit() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -84,6 +84,9 @@ void kill_node(pid_t pid, uint64_t start_time, int timeout_ms = 5000);
 /// Start time of `pid` in clock ticks since boot, 0 if there is no such process.
 uint64_t process_start_time(pid_t pid);
 
+/// True if `pid` is that process (same start time) and has not exited (a zombie has).
+bool process_running(pid_t pid, uint64_t start_time);
+
 /// Raises RLIMIT_NOFILE to its hard limit: a deploy holds fds for many namespaces.
 void raise_fd_limit();
 

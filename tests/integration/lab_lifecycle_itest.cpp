@@ -11,6 +11,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
 #include "support/lab_fixture.hpp"
 
 namespace netlab::testing {
@@ -65,6 +67,29 @@ TEST_F(LabLifecycleTest, DestroyIsIdempotent) {
   auto r = netlab({"destroy", "--lab", name});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("nothing to do"), std::string::npos) << r.out;
+}
+
+TEST_F(LabLifecycleTest, ANodeThatDiedIsShownAndDestroyStillCleansUp) {
+  std::string name;
+  std::string path = shipped("nat-gateway.toml", name);
+  auto before = snapshot();
+  deploy_ok(path);
+  auto info = nlohmann::json::parse(netlab({"inspect", name, "--json"}).out);
+  int pid = 0;
+  for (const auto& n : info["nodes"])
+    if (n["name"] == "h2") pid = n["pid"];
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);  // a node we started, by its pid
+  bool exited = false;
+  for (int i = 0; i < 200 && !exited; ++i) {
+    for (const auto& n : nlohmann::json::parse(netlab({"inspect", name, "--json"}).out)["nodes"])
+      if (n["name"] == "h2") exited = n["state"] == "exited";
+    if (!exited) usleep(10000);
+  }
+  EXPECT_TRUE(exited) << "inspect still shows the killed node running";
+  destroy_ok(name);
+  auto after = snapshot();
+  EXPECT_EQ(before, after) << before.diff(after);
 }
 
 TEST_F(LabLifecycleTest, SecondDeployOfTheSameLabFailsAndTheFirstKeepsWorking) {
