@@ -82,11 +82,13 @@ TEST_F(LabLifecycleTest, ANodeThatDiedIsShownAndDestroyStillCleansUp) {
   ASSERT_EQ(kill(pid, SIGKILL), 0);  // a node we started, by its pid
   bool exited = false;
   for (int i = 0; i < 200 && !exited; ++i) {
-    for (const auto& n : nlohmann::json::parse(netlab({"inspect", name, "--json"}).out)["nodes"])
+    auto now = nlohmann::json::parse(netlab({"inspect", name, "--json"}).out);  // keep it alive for the loop
+    for (const auto& n : now["nodes"])
       if (n["name"] == "h2") exited = n["state"] == "exited";
     if (!exited) usleep(10000);
   }
-  EXPECT_TRUE(exited) << "inspect still shows the killed node running";
+  EXPECT_TRUE(exited) << "inspect still shows the killed node running:\n" << netlab({"inspect", name}).out
+                      << run_shell("ps -o pid,ppid,stat,comm -p " + std::to_string(pid));
   destroy_ok(name);
   auto after = snapshot();
   EXPECT_EQ(before, after) << before.diff(after);
