@@ -52,15 +52,19 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
       // Lab addresses are unique by construction: no duplicate address detection,
       // so IPv6 (link-local included, which neighbour discovery needs when a
       // node forwards) works the moment deploy returns.
+      // Everything a namespace needs from the inside (the sysctl, its socket)
+      // is done while the thread is still in it after creating it.
       if (auto* f = std::get_if<CreateFabric>(&batch[i])) {
-        fabric_ = nl::Netns::create();
+        fabric_ = nl::Netns::create([&] {
+          nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+          sockets_.emplace(kFabricNs, nl::RtnlSocket::open(ns_label(kFabricNs)));
+        });
         nl::pin(fabric_, f->pin);
-        nl::write_sysctl(fabric_, "net.ipv6.conf.default.accept_dad", "0");
       } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
-        node_ns_[n->node] = nl::Netns::create();
-        nl::write_sysctl(node_ns_[n->node], "net.ipv6.conf.default.accept_dad", "0");
-        // Open its socket now: the next phases talk to every namespace.
-        socket(n->node);
+        node_ns_[n->node] = nl::Netns::create([&] {
+          nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+          sockets_.emplace(n->node, nl::RtnlSocket::open(ns_label(n->node)));
+        });
       }
     } catch (Error& e) {
       throw ActionError(i, std::move(e.wrap("creating " + describe(batch[i]))));

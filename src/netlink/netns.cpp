@@ -22,12 +22,13 @@ Netns Netns::open(const std::string& path) {
   return Netns(std::move(fd));
 }
 
-Netns Netns::create() {
+Netns Netns::create(const std::function<void()>& inside) {
   Netns original = current();
   if (::unshare(CLONE_NEWNET) < 0) throw_errno("creating a network namespace (unshare)");
   Netns created;
   try {
     created = current();
+    if (inside) inside();
   } catch (...) {
     ::setns(original.fd(), CLONE_NEWNET);
     throw;
@@ -65,8 +66,12 @@ void unpin(const std::string& path) {
 }
 
 void write_sysctl(const Netns& ns, const std::string& key, const std::string& value) {
-  std::string path = sysctl_path(key);
   NetnsSwitch in(ns);
+  write_sysctl(key, value);
+}
+
+void write_sysctl(const std::string& key, const std::string& value) {
+  std::string path = sysctl_path(key);
   Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd || ::write(fd.get(), value.data(), value.size()) < 0) throw_errno("setting sysctl {} = {}", key, value);
 }
