@@ -18,6 +18,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateVeth, label, a_ns, a_name, a_ifindex, b
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetLink, ns, name, ifindex, master, master_ifindex, up, alias)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddAddress, ns, ifname, ifindex, prefix)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddRoute, ns, to, via, dev, dev_ifindex, metric)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddQdisc, ns, ifname, ifindex, delay_ns, jitter_ns, loss, duplicate, corrupt,
+                                   reorder, rate_bps)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ApplyNft, ns, family, table, spec_json)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetHostSysctl, key, value, previous, has_previous)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateCgroup, node, path)
@@ -49,6 +51,7 @@ NETLAB_OP(CreateVeth, "create_veth")
 NETLAB_OP(SetLink, "set_link")
 NETLAB_OP(AddAddress, "add_address")
 NETLAB_OP(AddRoute, "add_route")
+NETLAB_OP(AddQdisc, "add_qdisc")
 NETLAB_OP(ApplyNft, "apply_nft")
 NETLAB_OP(SetHostSysctl, "set_host_sysctl")
 NETLAB_OP(CreateCgroup, "create_cgroup")
@@ -95,6 +98,14 @@ std::string describe(const Action& a) {
             if (!x.via.empty()) s += " via " + x.via;
             if (!x.dev.empty()) s += " dev " + x.dev;
             if (x.metric) s += fmt::format(" metric {}", x.metric);
+            return s;
+          },
+          [](const AddQdisc& x) {
+            std::string s = fmt::format("netem on {}", where(x.ns, x.ifname));
+            if (x.delay_ns) s += fmt::format(" delay {}us", x.delay_ns / 1000);
+            if (x.jitter_ns) s += fmt::format(" jitter {}us", x.jitter_ns / 1000);
+            if (x.loss > 0) s += fmt::format(" loss {}%", x.loss);
+            if (x.rate_bps) s += fmt::format(" rate {}bit", x.rate_bps);
             return s;
           },
           [](const ApplyNft& x) {
@@ -182,6 +193,7 @@ Phase phase_of(const Action& a) {
                         [](const SetLink&) { return Phase::kNetConfig; },
                         [](const AddAddress&) { return Phase::kNetConfig; },
                         [](const AddRoute&) { return Phase::kNetConfig; },
+                        [](const AddQdisc&) { return Phase::kNetConfig; },
                         [](const ApplyNft&) { return Phase::kNft; },
                         [](const SetHostSysctl&) { return Phase::kHost; },
                         [](const CreateCgroup&) { return Phase::kNodes; },
@@ -199,6 +211,7 @@ std::string ns_of(const Action& a) {
                         [](const SetLink& x) { return x.ns; },
                         [](const AddAddress& x) { return x.ns; },
                         [](const AddRoute& x) { return x.ns; },
+                        [](const AddQdisc& x) { return x.ns; },
                         [](const ApplyNft& x) { return x.ns; },
                         [](const auto&) { return std::string(); },
                     },

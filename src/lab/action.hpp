@@ -78,6 +78,20 @@ struct AddRoute {
   uint32_t metric = 0;
 };
 
+/// Impairments on the egress of one interface (a netem root qdisc).
+struct AddQdisc {
+  std::string ns;
+  std::string ifname;
+  uint32_t ifindex = 0;
+  uint64_t delay_ns = 0;
+  uint64_t jitter_ns = 0;
+  double loss = 0;  // percent
+  double duplicate = 0;
+  double corrupt = 0;
+  double reorder = 0;
+  uint64_t rate_bps = 0;
+};
+
 /// One nftables table in one namespace, replaced as one atomic batch. The
 /// contents are carried as JSON (the nft:: spec) so the journal stays readable.
 struct ApplyNft {
@@ -120,7 +134,7 @@ struct PinNodeNetns {
 };
 
 using Action = std::variant<CreateFabric, CreateNodeNetns, CreateBridge, CreateVeth, SetLink,
-                            AddAddress, AddRoute, ApplyNft, SetHostSysctl, CreateCgroup,
+                            AddAddress, AddRoute, AddQdisc, ApplyNft, SetHostSysctl, CreateCgroup,
                             PrepareRootfs, StartNode, PinNodeNetns>;
 
 // ---- Undo actions: what destroy runs, in coarse steps (see destroy.cpp). ----

@@ -192,6 +192,34 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     }
   }
 
+  // Impairments on the egress of each end; a bridge port's egress is the way
+  // into its node, so a bridged link is impaired in both directions too.
+  auto qdisc = [&](const std::string& ns, const std::string& ifname, uint32_t ifindex, const topo::Impairments& im) {
+    if (im.empty()) return;
+    AddQdisc q{ns, ifname, ifindex};
+    if (im.delay) q.delay_ns = im.delay->ns;
+    if (im.jitter) q.jitter_ns = im.jitter->ns;
+    if (im.loss) q.loss = im.loss->value;
+    if (im.duplicate) q.duplicate = im.duplicate->value;
+    if (im.corrupt) q.corrupt = im.corrupt->value;
+    if (im.reorder) q.reorder = im.reorder->value;
+    if (im.rate) q.rate_bps = im.rate->bits_per_sec;
+    out.push_back(std::move(q));
+  };
+  for (size_t l = 0; l < lab.links.size(); ++l) {
+    const auto& link = lab.links[l];
+    for (int e = 0; e < 2; ++e) {
+      const auto& end = link.ends[e];
+      if (end.kind == topo::Endpoint::Kind::kInterface) {
+        qdisc(end.node, end.iface, iface_index(end.iface_index), link.egress[e]);
+      } else {
+        const auto& other = link.ends[1 - e];
+        qdisc(kFabricNs, fabric_end_name(other.node, other.iface, l), kFabricVethIfindexBase + static_cast<uint32_t>(l),
+              link.egress[e]);
+      }
+    }
+  }
+
   for (const auto& n : lab.nodes) {
     if (n.nat.empty() && !n.firewall) continue;
     out.push_back(ApplyNft{n.name, "inet", "netlab", nat_spec(n).dump()});

@@ -10,6 +10,7 @@
 #include "netlink/addr.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/link.hpp"
+#include "netlink/qdisc.hpp"
 #include "util/overloaded.hpp"
 #include "util/strings.hpp"
 
@@ -125,6 +126,10 @@ void RealBackend::run_net_config(std::span<Action> batch) {
                 uint32_t oif = x.dev_ifindex;
                 if (!oif && !x.dev.empty() && ns == kHostNs) oif = host_ifindex(x.dev);
                 b.add(nl::encode(nl::RouteSpec{x.to, x.via, oif, x.metric}), "adding " + describe(batch[i]));
+              },
+              [&](const AddQdisc& x) {
+                nl::NetemSpec q{x.ifindex, x.delay_ns, x.jitter_ns, x.loss, x.duplicate, x.corrupt, x.reorder, x.rate_bps};
+                b.add(nl::encode(q), "adding " + describe(batch[i]));
               },
               [&](const auto&) { throw Error(EINVAL, "{} is not a network action", describe(batch[i])); },
           },

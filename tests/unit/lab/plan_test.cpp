@@ -85,3 +85,34 @@ TEST(Plan, NamesDeriveFromTheLab) {
 
 }  // namespace
 }  // namespace netlab::lab
+
+namespace netlab::lab {
+namespace {
+
+TEST(Plan, ImpairmentsBecomeQdiscsOnTheEgressOfEachEnd) {
+  Diagnostics diags;
+  auto lab = topo::load_string(R"(name = "imp"
+[bridges.sw]
+[nodes.a]
+[nodes.b]
+[nodes.c]
+[[links]]
+endpoints = ["a:eth0", "b:eth0"]
+delay = "20ms"
+[links.egress."b:eth0"]
+rate = "1mbit"
+[[links]]
+endpoints = ["c:eth0", "sw"]
+loss = "30%"
+)", "imp.toml", diags);
+  ASSERT_TRUE(lab) << diags.render();
+  std::vector<std::string> qdiscs;
+  for (const auto& a : plan(*lab, HostFacts{}).actions)
+    if (std::holds_alternative<AddQdisc>(a)) qdiscs.push_back(describe(a));
+  EXPECT_EQ(qdiscs, (std::vector<std::string>{"netem on a:eth0 delay 20000us",
+                                              "netem on b:eth0 delay 20000us rate 1000000bit",
+                                              "netem on c:eth0 loss 30%", "netem on c_eth0 loss 30%"}));
+}
+
+}  // namespace
+}  // namespace netlab::lab

@@ -8,6 +8,8 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include <cstring>
+
 #include "netlink/addr.hpp"
 #include "netlink/link.hpp"
 #include "util/error.hpp"
@@ -112,6 +114,49 @@ TEST(EncodeRoute, OwnProtocolGatewayAndMetric) {
   ASSERT_EQ(nlmsg_parse(h, sizeof(rtmsg), tb, RTA_MAX, nullptr), 0);
   ASSERT_NE(tb[RTA_GATEWAY], nullptr);
   EXPECT_EQ(nla_get_u32(tb[RTA_PRIORITY]), 100u);
+}
+
+}  // namespace
+}  // namespace netlab::nl
+
+#include <linux/pkt_sched.h>
+
+#include "netlink/qdisc.hpp"
+
+namespace netlab::nl {
+namespace {
+
+TEST(EncodeNetem, StructFirstThen64BitDelaysAndRate) {
+  NetemSpec q;
+  q.ifindex = 100;
+  q.delay_ns = 20'000'000;
+  q.jitter_ns = 5'000'000;
+  q.loss_percent = 100;
+  q.rate_bits_per_sec = 10'000'000;
+  NlMsg msg = encode(q);
+  auto* h = nlmsg_hdr(msg.get());
+  EXPECT_EQ(h->nlmsg_type, RTM_NEWQDISC);
+  EXPECT_EQ(h->nlmsg_flags & (NLM_F_CREATE | NLM_F_REPLACE), NLM_F_CREATE | NLM_F_REPLACE);
+  auto* tcm = static_cast<tcmsg*>(nlmsg_data(h));
+  EXPECT_EQ(tcm->tcm_ifindex, 100);
+  EXPECT_EQ(tcm->tcm_parent, TC_H_ROOT);
+  nlattr* tb[TCA_MAX + 1] = {};
+  ASSERT_EQ(nlmsg_parse(h, sizeof(tcmsg), tb, TCA_MAX, nullptr), 0);
+  EXPECT_STREQ(nla_get_string(tb[TCA_KIND]), "netem");
+  auto* qopt = static_cast<tc_netem_qopt*>(nla_data(tb[TCA_OPTIONS]));
+  EXPECT_EQ(qopt->loss, 0xffffffffu);
+  EXPECT_EQ(qopt->limit, 10000u);
+  nlattr* ntb[TCA_NETEM_MAX + 1] = {};
+  ASSERT_EQ(nla_parse(ntb, TCA_NETEM_MAX,
+                      reinterpret_cast<nlattr*>(static_cast<char*>(nla_data(tb[TCA_OPTIONS])) + NLA_ALIGN(sizeof(tc_netem_qopt))),
+                      nla_len(tb[TCA_OPTIONS]) - static_cast<int>(NLA_ALIGN(sizeof(tc_netem_qopt))), nullptr),
+            0);
+  int64_t latency = 0, jitter = 0;
+  std::memcpy(&latency, nla_data(ntb[TCA_NETEM_LATENCY64]), 8);
+  std::memcpy(&jitter, nla_data(ntb[TCA_NETEM_JITTER64]), 8);
+  EXPECT_EQ(latency, 20'000'000);
+  EXPECT_EQ(jitter, 5'000'000);
+  EXPECT_EQ(static_cast<tc_netem_rate*>(nla_data(ntb[TCA_NETEM_RATE]))->rate, 10'000'000u / 8);
 }
 
 }  // namespace
