@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
@@ -168,7 +169,15 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   started.reserve(batch.size());
   std::vector<size_t> started_index;
   std::string hosts;
+  auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {
+    auto now = std::chrono::steady_clock::now();
+    spdlog::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
+    t0 = now;
+  };
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (i > 0 && batch[i].index() != batch[i - 1].index())
+      lap(std::holds_alternative<PrepareRootfs>(batch[i]) ? "cgroups" : "rootfs directories");
     try {
       std::visit(Overloaded{
                      [&](const CreateCgroup& c) {
@@ -198,6 +207,8 @@ void RealBackend::run_nodes(std::span<Action> batch) {
       throw ActionError(i, std::move(e));
     }
   }
+  lap("clones");
+  auto started_at = std::chrono::steady_clock::now();
   std::vector<node::Started*> waiting;
   for (auto& s : started) waiting.push_back(&s);
   try {
@@ -205,6 +216,8 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   } catch (node::NodeError& e) {
     throw ActionError(started_index[e.index()], std::move(e));
   }
+  spdlog::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_at).count());
   for (const auto& s : started)
     if (s.exec_failures)
       spdlog::warn("node {}: {} exec command(s) failed; see {}/log", s.name, s.exec_failures,
