@@ -82,5 +82,24 @@ TEST_F(LabInspectTest, TwoLabsDeployedAtOnceBothWork) {
   EXPECT_EQ(before, after) << before.diff(after);
 }
 
+TEST_F(LabInspectTest, DestroyAllRemovesEveryLabAndSaysSoWhenNoneIsLeft) {
+  std::string one, two;
+  auto before = snapshot();
+  deploy_ok(shipped("bridge-lan.toml", one, "a"));
+  deploy_ok(shipped("two-lans-nat.toml", two, "b"));
+  EXPECT_EQ(nlohmann::json::parse(netlab({"ls", "--json"}).out).size(), 2u);
+  auto r = netlab({"destroy", "--all"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("lab " + one + " destroyed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lab " + two + " destroyed"), std::string::npos) << r.out;
+  deployed_.clear();
+  auto after = snapshot();
+  EXPECT_EQ(before, after) << before.diff(after);
+  auto again = netlab({"destroy", "--all"});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.out, "no lab is deployed\n");
+  EXPECT_EQ(netlab({"ls"}).out, "no lab is deployed\n");
+}
+
 }  // namespace
 }  // namespace netlab::testing
