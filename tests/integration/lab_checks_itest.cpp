@@ -86,5 +86,23 @@ TEST_F(LabChecksTest, RingFailsOverToTheBackupRouteWhenALinkGoesDown) {
   destroy_ok(lab);
 }
 
+TEST_F(LabChecksTest, LinkDownBreaksTheLineAndLinkUpMendsIt) {
+  std::string lab;
+  deploy_ok(shipped("routed-line.toml", lab));
+  EXPECT_TRUE(ping(lab + "-h1", "10.0.2.2"));
+  auto down = netlab({"link", "down", lab, "r2:eth1"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_EQ(ip_json(lab + "-r2", "link show dev eth1")[0]["operstate"], "DOWN");
+  EXPECT_EQ(ip_json(lab + "-r3", "link show dev eth0")[0]["operstate"], "DOWN");  // the other end too
+  EXPECT_FALSE(ping(lab + "-h1", "10.0.2.2"));
+  ASSERT_EQ(netlab({"link", "up", lab, "r2:eth1"}).exit_code, 0);
+  EXPECT_TRUE(ping(lab + "-h1", "10.0.2.2", 3, 2));
+  EXPECT_TRUE(ping(lab + "-h1", "fd00:2::2", 3, 2)) << "IPv6 addresses and routes were not restored";
+  auto bad = netlab({"link", "down", lab, "r2:eth9"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("has no link with endpoint \"r2:eth9\""), std::string::npos) << bad.err;
+  destroy_ok(lab);
+}
+
 }  // namespace
 }  // namespace netlab::testing
