@@ -1,33 +1,116 @@
-// netlab link up|down [LAB] NODE:IFACE — plug or pull a cable (both veth ends).
+// netlab link up|down|set [LAB] NODE:IFACE — plug or pull a cable (both veth
+// ends), or change a link's impairments while the lab runs.
 #include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "lab/link_control.hpp"
+#include "topology/values.hpp"
 
 namespace netlab::cli {
 
+namespace {
+
+// Parses one flag with the topology file's own value parser, so a flag and a
+// key accept and reject exactly the same text.
+template <typename T, typename Parse>
+bool flag(const po::variables_map& vm, const char* name, Parse parse, std::optional<T>& out) {
+  if (!vm.count(name)) return true;
+  std::string why;
+  auto v = parse(vm[name].as<std::string>(), &why);
+  if (!v) {
+    std::cerr << fmt::format("netlab: link set: --{} \"{}\": {}\n", name, vm[name].as<std::string>(), why);
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
+bool change_from(const po::variables_map& vm, lab::ImpairmentChange& c) {
+  std::optional<topo::Duration> delay, jitter;
+  std::optional<topo::Percent> loss, duplicate, corrupt, reorder;
+  std::optional<topo::Rate> rate;
+  if (!flag(vm, "delay", topo::parse_duration, delay) || !flag(vm, "jitter", topo::parse_duration, jitter) ||
+      !flag(vm, "loss", topo::parse_percent, loss) || !flag(vm, "duplicate", topo::parse_percent, duplicate) ||
+      !flag(vm, "corrupt", topo::parse_percent, corrupt) || !flag(vm, "reorder", topo::parse_percent, reorder) ||
+      !flag(vm, "rate", topo::parse_rate, rate))
+    return false;
+  for (const auto& [name, d] : {std::pair{"delay", delay}, std::pair{"jitter", jitter}}) {
+    if (d && d->ns >= 60'000'000'000ull) {
+      std::cerr << fmt::format("netlab: link set: --{}: must be less than 60s\n", name);
+      return false;
+    }
+  }
+  if (delay) c.delay_ns = delay->ns;
+  if (jitter) c.jitter_ns = jitter->ns;
+  if (rate) c.rate_bps = rate->bits_per_sec;
+  if (loss) c.loss = loss->value;
+  if (duplicate) c.duplicate = duplicate->value;
+  if (corrupt) c.corrupt = corrupt->value;
+  if (reorder) c.reorder = reorder->value;
+  c.clear = vm.count("clear") > 0;
+  c.one_way = vm.count("one-way") > 0;
+  if (!c.clear && !delay && !jitter && !rate && !loss && !duplicate && !corrupt && !reorder) {
+    std::cerr << "netlab: link set: nothing to change (give --delay, --jitter, --loss, --rate, ... or --clear)\n";
+    return false;
+  }
+  return true;
+}
+
+int report(const std::vector<lab::EndImpairment>& ends, bool as_json) {
+  if (as_json) {
+    auto j = nlohmann::json::array();
+    for (const auto& e : ends) j.push_back({{"end", e.end}, {"before", e.before.str()}, {"after", e.after.str()}});
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:<28} {:<32} {}\n", "EGRESS OF", "BEFORE", "NOW");
+  for (const auto& e : ends) std::cout << fmt::format("{:<28} {:<32} {}\n", e.end, e.before.str(), e.after.str());
+  return kExitOk;
+}
+
+}  // namespace
+
 int run_link(const Args& args) {
   VerbSpec spec;
-  spec.usage = "netlab link up|down [LAB] NODE:IFACE [--state-dir DIR]";
+  spec.usage =
+      "netlab link up|down [LAB] NODE:IFACE\n"
+      "       netlab link set [LAB] NODE:IFACE [--delay D] [--jitter J] [--loss P] [--rate R]\n"
+      "                       [--duplicate P] [--corrupt P] [--reorder P] [--clear] [--one-way] [--json]";
   spec.summary =
-      "Take both ends of a deployed link down (like pulling the cable) or bring them up again.\n"
-      "(Changing impairments live, `link set`, needs netem and is not built yet.)";
-  spec.options.add_options()("words", po::value<std::vector<std::string>>(), "up|down [LAB] NODE:IFACE");
+      "Take both ends of a deployed link down (like pulling the cable) or bring them up again,\n"
+      "or change its impairments live: given values replace the ones in force, on the egress of\n"
+      "both ends (--one-way: of NODE:IFACE only); --clear starts from none.";
+  spec.options.add_options()("words", po::value<std::vector<std::string>>(), "up|down|set [LAB] NODE:IFACE")(
+      "delay", po::value<std::string>(), "added one-way delay (10ms, 1.5s, 200us)")(
+      "jitter", po::value<std::string>(), "delay variation (needs a delay)")(
+      "loss", po::value<std::string>(), "packets dropped (1%, 0.5%)")(
+      "rate", po::value<std::string>(), "bandwidth limit (10mbit, 1gbit, 500kbit)")(
+      "duplicate", po::value<std::string>(), "packets duplicated")(
+      "corrupt", po::value<std::string>(), "packets with a flipped bit")(
+      "reorder", po::value<std::string>(), "packets sent at once, ahead of delayed ones (needs a delay)")(
+      "clear", "remove the impairments in force first")("one-way", "only the egress of NODE:IFACE")(
+      "json", "print what changed as JSON");
   spec.positional.add("words", -1);
   add_state_dir_option(spec);
   po::variables_map vm;
   if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
   std::vector<std::string> w;
   if (vm.count("words")) w = vm["words"].as<std::vector<std::string>>();
-  if (w.size() < 2 || w.size() > 3 || (w[0] != "up" && w[0] != "down")) {
+  if (w.size() < 2 || w.size() > 3 || (w[0] != "up" && w[0] != "down" && w[0] != "set")) {
     std::cerr << "usage: " << spec.usage << "\n";
     return kExitUserError;
   }
+  lab::ImpairmentChange change;
+  if (w[0] == "set" && !change_from(vm, change)) return kExitUserError;
   lab::HostFacts facts = host_facts_from(vm);
   auto name = resolve_lab_name(facts, w.size() == 3 ? w[1] : "");
   if (!name) return kExitUserError;
   try {
+    if (w[0] == "set") return report(lab::set_link_impairment(facts, *name, w.back(), change), vm.count("json") > 0);
     lab::set_link_state(facts, *name, w.back(), w[0] == "up");
     std::cout << "link " << w.back() << " of lab " << *name << " is " << w[0] << "\n";
     return kExitOk;

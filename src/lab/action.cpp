@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "netlink/qdisc.hpp"
 #include "util/error.hpp"
 #include "util/overloaded.hpp"
 
@@ -78,6 +79,10 @@ std::string op_name(const Action& a) {
                     a);
 }
 
+nl::Impairment impairment_of(const AddQdisc& q) {
+  return nl::Impairment{q.delay_ns, q.jitter_ns, q.loss, q.duplicate, q.corrupt, q.reorder, q.rate_bps};
+}
+
 std::string describe(const Action& a) {
   return std::visit(
       Overloaded{
@@ -101,12 +106,7 @@ std::string describe(const Action& a) {
             return s;
           },
           [](const AddQdisc& x) {
-            std::string s = fmt::format("netem on {}", where(x.ns, x.ifname));
-            if (x.delay_ns) s += fmt::format(" delay {}us", x.delay_ns / 1000);
-            if (x.jitter_ns) s += fmt::format(" jitter {}us", x.jitter_ns / 1000);
-            if (x.loss > 0) s += fmt::format(" loss {}%", x.loss);
-            if (x.rate_bps) s += fmt::format(" rate {}bit", x.rate_bps);
-            return s;
+            return fmt::format("impairment on {}: {}", where(x.ns, x.ifname), impairment_of(x).str());
           },
           [](const ApplyNft& x) {
             return fmt::format("nftables table {} {} in {}", x.family, x.table,

@@ -13,6 +13,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+namespace netlab::nl {
+struct Impairment;
+}
+
 namespace netlab::lab {
 
 /// Namespace references inside actions: the host's root netns, the lab's fabric
@@ -78,7 +82,7 @@ struct AddRoute {
   uint32_t metric = 0;
 };
 
-/// Impairments on the egress of one interface (a netem root qdisc).
+/// Impairments on the egress of one interface (TBF and/or netem qdiscs).
 struct AddQdisc {
   std::string ns;
   std::string ifname;
@@ -173,6 +177,8 @@ using Undo = std::variant<KillNode, RemoveCgroup, Unpin, DeleteLink, DeleteNft, 
 
 /// "veth h1:eth0 <-> lan", "address 192.168.50.2/24 on h1:eth0" — the object part of messages.
 std::string describe(const Action& a);
+/// What an AddQdisc puts on its interface, as the netlink layer takes it.
+nl::Impairment impairment_of(const AddQdisc& q);
 std::string describe(const Undo& u);
 
 /// Journal op name, e.g. "create_veth".

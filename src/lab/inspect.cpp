@@ -9,6 +9,7 @@
 #include "lab/state.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/netns.hpp"
+#include "netlink/qdisc.hpp"
 #include "nft/ruleset.hpp"
 #include "node/cgroup.hpp"
 #include "util/error.hpp"
@@ -19,16 +20,27 @@ namespace {
 
 using json = nlohmann::json;
 
+// The impairment netlab's qdiscs put on an interface's egress, null when none.
+json egress_json(const std::vector<nl::QdiscInfo>& qdiscs, uint32_t ifindex) {
+  nl::Impairment imp = nl::impairment_of(qdiscs, ifindex);
+  if (imp.empty()) return nullptr;
+  return {{"delay_ns", imp.delay_ns},          {"jitter_ns", imp.jitter_ns},     {"loss", imp.loss_percent},
+          {"duplicate", imp.duplicate_percent}, {"corrupt", imp.corrupt_percent}, {"reorder", imp.reorder_percent},
+          {"rate_bps", imp.rate_bits_per_sec},  {"text", imp.str()}};
+}
+
 json interfaces_of(const HostFacts& facts, const std::string& lab, const topo::Node* node, const topo::Lab* topology,
                    const std::string& name) {
   json out = json::array();
   auto ns = nl::Netns::open(node_pin(facts, lab, name));
   auto sock = nl::RtnlSocket::open_in(ns, lab + "-" + name);
   auto addrs = nl::dump_addresses(sock);
+  auto qdiscs = nl::dump_qdiscs(sock);
   for (const auto& l : nl::dump_links(sock)) {
     if (l.name == "lo") continue;
     json i = {{"name", l.name}, {"ifindex", l.ifindex}, {"mac", l.mac}, {"mtu", l.mtu},
-              {"up", l.up},     {"carrier", l.lower_up}, {"addresses", json::array()}, {"peer", nullptr}};
+              {"up", l.up},     {"carrier", l.lower_up}, {"addresses", json::array()}, {"peer", nullptr},
+              {"egress", egress_json(qdiscs, l.ifindex)}};
     for (const auto& a : addrs)
       if (a.ifindex == l.ifindex && a.prefix.rfind("fe80:", 0) != 0) i["addresses"].push_back(a.prefix);
     if (node && topology) {
@@ -104,9 +116,14 @@ json inspect_lab(const HostFacts& facts, const std::string& lab) {
     auto links = nl::dump_links(sock);
     std::map<uint32_t, json> bridges;
     for (const auto& l : links)
-      if (l.kind == "bridge") bridges[l.ifindex] = {{"name", l.name}, {"ports", json::array()}};
-    for (const auto& l : links)
-      if (l.master && bridges.count(l.master)) bridges[l.master]["ports"].push_back(l.alias.empty() ? l.name : l.alias);
+      if (l.kind == "bridge") bridges[l.ifindex] = {{"name", l.name}, {"ports", json::array()}, {"port_egress", json::object()}};
+    auto qdiscs = nl::dump_qdiscs(sock);
+    for (const auto& l : links) {
+      if (!l.master || !bridges.count(l.master)) continue;
+      std::string port = l.alias.empty() ? l.name : l.alias;
+      bridges[l.master]["ports"].push_back(port);
+      if (json e = egress_json(qdiscs, l.ifindex); !e.is_null()) bridges[l.master]["port_egress"][port] = e;
+    }
     for (auto& [idx, b] : bridges) info["bridges"].push_back(b);
   } catch (const Error&) {
     // A lab whose fabric is gone (partially destroyed) still shows its nodes.
@@ -131,6 +148,8 @@ std::string render_inspect(const json& info) {
       ifaces += i["name"].get<std::string>();
       for (const auto& a : i["addresses"]) ifaces.append(" ").append(a.get<std::string>());
       if (!i["peer"].is_null()) ifaces.append(" -> ").append(i["peer"].get<std::string>());
+      if (i.contains("egress") && !i["egress"].is_null())
+        ifaces.append(" [").append(i["egress"]["text"].get<std::string>()).append("]");
     }
     out += fmt::format("{:<12} {:<8} {:>7} {:<8} {:>10} {:>9}  {}\n", n["name"].get<std::string>(),
                        n["state"].get<std::string>(), n["pid"].get<int>(), n["image"].get<std::string>(), mem, cpu,
@@ -140,7 +159,11 @@ std::string render_inspect(const json& info) {
     out += "\nBRIDGE       PORTS\n";
     for (const auto& b : info["bridges"]) {
       std::string ports;
-      for (const auto& p : b["ports"]) ports.append(ports.empty() ? "" : ", ").append(p.get<std::string>());
+      for (const auto& p : b["ports"]) {
+        ports.append(ports.empty() ? "" : ", ").append(p.get<std::string>());
+        if (b.contains("port_egress") && b["port_egress"].contains(p.get<std::string>()))
+          ports.append(" [").append(b["port_egress"][p.get<std::string>()]["text"].get<std::string>()).append("]");
+      }
       out += fmt::format("{:<12} {}\n", b["name"].get<std::string>(), ports);
     }
   }

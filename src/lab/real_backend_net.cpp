@@ -128,8 +128,12 @@ void RealBackend::run_net_config(std::span<Action> batch) {
                 b.add(nl::encode(nl::RouteSpec{x.to, x.via, oif, x.metric}), "adding " + describe(batch[i]));
               },
               [&](const AddQdisc& x) {
-                nl::NetemSpec q{x.ifindex, x.delay_ns, x.jitter_ns, x.loss, x.duplicate, x.corrupt, x.reorder, x.rate_bps};
-                b.add(nl::encode(q), "adding " + describe(batch[i]));
+                auto msgs = nl::encode_impairment(x.ifindex, impairment_of(x));
+                if (msgs.empty()) index.pop_back();  // nothing to send, nothing to ack
+                for (size_t k = 0; k < msgs.size(); ++k) {
+                  if (k) index.push_back(i);  // one ack per qdisc, all about this action
+                  b.add(std::move(msgs[k]), "adding " + describe(batch[i]));
+                }
               },
               [&](const auto&) { throw Error(EINVAL, "{} is not a network action", describe(batch[i])); },
           },

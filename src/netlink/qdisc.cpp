@@ -5,8 +5,10 @@
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "util/error.hpp"
@@ -15,71 +17,232 @@ namespace netlab::nl {
 
 namespace {
 
+constexpr double kProbabilityScale = std::numeric_limits<uint32_t>::max();
+
 // netem probabilities are fractions of 2^32 - 1.
 uint32_t probability(double percent) {
   double p = std::clamp(percent, 0.0, 100.0) / 100.0;
-  return static_cast<uint32_t>(std::llround(p * std::numeric_limits<uint32_t>::max()));
+  return static_cast<uint32_t>(std::llround(p * kProbabilityScale));
 }
 
-NlMsg qdisc_msg(int type, int flags, uint32_t ifindex) {
+double percent_of(uint32_t probability) {
+  // Rounded to what a topology can say (0.001%), so a value read back equals the one set.
+  return std::round(probability / kProbabilityScale * 100.0 * 1000.0) / 1000.0;
+}
+
+NlMsg qdisc_msg(int type, int flags, uint32_t ifindex, uint32_t handle, uint32_t parent) {
   NlMsg msg(nlmsg_alloc_simple(type, flags));
   tcmsg tcm{};
   tcm.tcm_family = AF_UNSPEC;
   tcm.tcm_ifindex = static_cast<int>(ifindex);
-  tcm.tcm_handle = 0x00010000;  // 1:
-  tcm.tcm_parent = TC_H_ROOT;
+  tcm.tcm_handle = handle;
+  tcm.tcm_parent = parent;
   if (!msg || nlmsg_append(msg.get(), &tcm, sizeof tcm, NLMSG_ALIGNTO) < 0)
     throw Error(ENOMEM, "encoding a qdisc request for ifindex {}", ifindex);
   return msg;
 }
 
-}  // namespace
-
-std::string NetemSpec::str() const {
-  std::string s = fmt::format("netem on ifindex {}", ifindex);
-  if (delay_ns) s += fmt::format(" delay {}us", delay_ns / 1000);
-  if (jitter_ns) s += fmt::format(" jitter {}us", jitter_ns / 1000);
-  if (loss_percent > 0) s += fmt::format(" loss {}%", loss_percent);
-  if (rate_bits_per_sec) s += fmt::format(" rate {}bit", rate_bits_per_sec);
-  return s;
+void put(nl_msg* m, int type, size_t len, const void* data) {
+  if (nla_put(m, type, static_cast<int>(len), data) < 0) throw Error(ENOMEM, "encoding a qdisc attribute {}", type);
 }
 
-NlMsg encode(const NetemSpec& spec) {
-  NlMsg msg = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, spec.ifindex);
+NlMsg encode_netem(uint32_t ifindex, uint32_t parent, uint32_t handle, const Impairment& imp) {
+  NlMsg msg = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, handle, parent);
   nl_msg* m = msg.get();
-  if (nla_put_string(m, TCA_KIND, "netem") < 0) throw Error(ENOMEM, "encoding {}", spec.str());
+  if (nla_put_string(m, TCA_KIND, "netem") < 0) throw Error(ENOMEM, "encoding netem");
   nlattr* opts = nla_nest_start(m, TCA_OPTIONS);
   tc_netem_qopt q{};
-  q.limit = spec.limit_packets;
-  q.loss = probability(spec.loss_percent);
-  q.duplicate = probability(spec.duplicate_percent);
-  q.gap = spec.reorder_percent > 0 ? 1 : 0;  // reordering needs a gap (tc's default)
+  q.limit = kNetemLimitPackets;
+  q.loss = probability(imp.loss_percent);
+  q.duplicate = probability(imp.duplicate_percent);
+  q.gap = imp.reorder_percent > 0 ? 1 : 0;  // reordering needs a gap (tc's default)
   // The struct comes first and unnested, as the kernel's netem parser expects.
-  if (!opts || nlmsg_append(m, &q, sizeof q, NLMSG_ALIGNTO) < 0) throw Error(ENOMEM, "encoding {}", spec.str());
-  auto s64 = [&](int type, int64_t v) {
-    if (nla_put(m, type, sizeof v, &v) < 0) throw Error(ENOMEM, "encoding {}", spec.str());
+  if (!opts || nlmsg_append(m, &q, sizeof q, NLMSG_ALIGNTO) < 0) throw Error(ENOMEM, "encoding netem");
+  auto s64 = [&](int type, uint64_t v) {
+    int64_t signed_v = static_cast<int64_t>(v);
+    put(m, type, sizeof signed_v, &signed_v);
   };
-  if (spec.delay_ns) s64(TCA_NETEM_LATENCY64, static_cast<int64_t>(spec.delay_ns));
-  if (spec.jitter_ns) s64(TCA_NETEM_JITTER64, static_cast<int64_t>(spec.jitter_ns));
-  if (spec.corrupt_percent > 0) {
-    tc_netem_corrupt c{probability(spec.corrupt_percent), 0};
-    nla_put(m, TCA_NETEM_CORRUPT, sizeof c, &c);
+  if (imp.delay_ns) s64(TCA_NETEM_LATENCY64, imp.delay_ns);
+  if (imp.jitter_ns) s64(TCA_NETEM_JITTER64, imp.jitter_ns);
+  if (imp.corrupt_percent > 0) {
+    tc_netem_corrupt c{probability(imp.corrupt_percent), 0};
+    put(m, TCA_NETEM_CORRUPT, sizeof c, &c);
   }
-  if (spec.reorder_percent > 0) {
-    tc_netem_reorder r{probability(spec.reorder_percent), 0};
-    nla_put(m, TCA_NETEM_REORDER, sizeof r, &r);
-  }
-  if (spec.rate_bits_per_sec) {
-    uint64_t bytes = spec.rate_bits_per_sec / 8;
-    tc_netem_rate r{};
-    r.rate = static_cast<uint32_t>(std::min<uint64_t>(bytes, std::numeric_limits<uint32_t>::max()));
-    nla_put(m, TCA_NETEM_RATE, sizeof r, &r);
-    if (bytes >= std::numeric_limits<uint32_t>::max()) nla_put_u64(m, TCA_NETEM_RATE64, bytes);
+  if (imp.reorder_percent > 0) {
+    tc_netem_reorder r{probability(imp.reorder_percent), 0};
+    put(m, TCA_NETEM_REORDER, sizeof r, &r);
   }
   nla_nest_end(m, opts);
   return msg;
 }
 
-NlMsg encode_qdisc_delete(uint32_t ifindex) { return qdisc_msg(RTM_DELQDISC, 0, ifindex); }
+NlMsg encode_tbf(uint32_t ifindex, uint64_t rate_bits) {
+  NlMsg msg = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, kImpairRootHandle, TC_H_ROOT);
+  nl_msg* m = msg.get();
+  if (nla_put_string(m, TCA_KIND, "tbf") < 0) throw Error(ENOMEM, "encoding tbf");
+  uint64_t bytes_per_sec = rate_bits / 8;
+  uint32_t burst = tbf_burst_bytes(rate_bits);
+  tc_tbf_qopt q{};
+  q.rate.rate = static_cast<uint32_t>(std::min<uint64_t>(bytes_per_sec, std::numeric_limits<uint32_t>::max()));
+  // Ethernet link layer: the kernel then needs no rate table from us.
+  q.rate.linklayer = TC_LINKLAYER_ETHERNET;
+  q.limit = tbf_limit_bytes(rate_bits);
+  // The bucket as time in scheduler ticks (64 ns): what tc shows as "burst".
+  // TCA_TBF_BURST below is the exact size the kernel uses.
+  double burst_ns = static_cast<double>(burst) * 1e9 / static_cast<double>(bytes_per_sec);
+  q.buffer = static_cast<uint32_t>(std::min(burst_ns / 64.0, static_cast<double>(std::numeric_limits<uint32_t>::max())));
+  nlattr* opts = nla_nest_start(m, TCA_OPTIONS);
+  if (!opts) throw Error(ENOMEM, "encoding tbf");
+  put(m, TCA_TBF_PARMS, sizeof q, &q);
+  if (bytes_per_sec >= std::numeric_limits<uint32_t>::max()) put(m, TCA_TBF_RATE64, sizeof bytes_per_sec, &bytes_per_sec);
+  put(m, TCA_TBF_BURST, sizeof burst, &burst);
+  nla_nest_end(m, opts);
+  return msg;
+}
+
+std::string duration_text(uint64_t ns) {
+  if (ns % 1'000'000 == 0) return fmt::format("{}ms", ns / 1'000'000);
+  if (ns % 1'000 == 0) return fmt::format("{}us", ns / 1'000);
+  return fmt::format("{}ns", ns);
+}
+
+std::string rate_text(uint64_t bits) {
+  if (bits % 1'000'000'000 == 0) return fmt::format("{}gbit", bits / 1'000'000'000);
+  if (bits % 1'000'000 == 0) return fmt::format("{}mbit", bits / 1'000'000);
+  if (bits % 1'000 == 0) return fmt::format("{}kbit", bits / 1'000);
+  return fmt::format("{}bit", bits);
+}
+
+Impairment parse_netem(nlattr* options) {
+  Impairment imp;
+  if (nla_len(options) < static_cast<int>(sizeof(tc_netem_qopt))) return imp;
+  tc_netem_qopt q;
+  std::memcpy(&q, nla_data(options), sizeof q);
+  imp.loss_percent = percent_of(q.loss);
+  imp.duplicate_percent = percent_of(q.duplicate);
+  // 32-bit latency/jitter in the struct are in ticks; the 64-bit attributes are exact.
+  imp.delay_ns = static_cast<uint64_t>(q.latency) * 64;
+  imp.jitter_ns = static_cast<uint64_t>(q.jitter) * 64;
+  int offset = NLA_ALIGN(static_cast<int>(sizeof q));
+  nlattr* tb[TCA_NETEM_MAX + 1] = {};
+  auto* attrs = reinterpret_cast<nlattr*>(static_cast<char*>(nla_data(options)) + offset);
+  if (nla_parse(tb, TCA_NETEM_MAX, attrs, nla_len(options) - offset, nullptr) < 0) return imp;
+  auto s64 = [](nlattr* a) {
+    int64_t v = 0;
+    std::memcpy(&v, nla_data(a), sizeof v);
+    return static_cast<uint64_t>(v);
+  };
+  if (tb[TCA_NETEM_LATENCY64]) imp.delay_ns = s64(tb[TCA_NETEM_LATENCY64]);
+  if (tb[TCA_NETEM_JITTER64]) imp.jitter_ns = s64(tb[TCA_NETEM_JITTER64]);
+  if (tb[TCA_NETEM_CORRUPT])
+    imp.corrupt_percent = percent_of(static_cast<tc_netem_corrupt*>(nla_data(tb[TCA_NETEM_CORRUPT]))->probability);
+  if (tb[TCA_NETEM_REORDER])
+    imp.reorder_percent = percent_of(static_cast<tc_netem_reorder*>(nla_data(tb[TCA_NETEM_REORDER]))->probability);
+  if (tb[TCA_NETEM_RATE64]) imp.rate_bits_per_sec = nla_get_u64(tb[TCA_NETEM_RATE64]) * 8;
+  else if (tb[TCA_NETEM_RATE]) imp.rate_bits_per_sec = static_cast<uint64_t>(static_cast<tc_netem_rate*>(nla_data(tb[TCA_NETEM_RATE]))->rate) * 8;
+  return imp;
+}
+
+Impairment parse_tbf(nlattr* options) {
+  Impairment imp;
+  nlattr* tb[TCA_TBF_MAX + 1] = {};
+  if (nla_parse_nested(tb, TCA_TBF_MAX, options, nullptr) < 0 || !tb[TCA_TBF_PARMS]) return imp;
+  tc_tbf_qopt q;
+  std::memcpy(&q, nla_data(tb[TCA_TBF_PARMS]), sizeof q);
+  uint64_t bytes = q.rate.rate;
+  if (tb[TCA_TBF_RATE64]) bytes = nla_get_u64(tb[TCA_TBF_RATE64]);
+  imp.rate_bits_per_sec = bytes * 8;
+  return imp;
+}
+
+}  // namespace
+
+bool Impairment::needs_netem() const {
+  return delay_ns || jitter_ns || loss_percent > 0 || duplicate_percent > 0 || corrupt_percent > 0 ||
+         reorder_percent > 0;
+}
+
+std::string Impairment::str() const {
+  std::vector<std::string> parts;
+  if (delay_ns) parts.push_back("delay " + duration_text(delay_ns));
+  if (jitter_ns) parts.push_back("jitter " + duration_text(jitter_ns));
+  if (loss_percent > 0) parts.push_back(fmt::format("loss {}%", loss_percent));
+  if (duplicate_percent > 0) parts.push_back(fmt::format("duplicate {}%", duplicate_percent));
+  if (corrupt_percent > 0) parts.push_back(fmt::format("corrupt {}%", corrupt_percent));
+  if (reorder_percent > 0) parts.push_back(fmt::format("reorder {}%", reorder_percent));
+  if (rate_bits_per_sec) parts.push_back("rate " + rate_text(rate_bits_per_sec));
+  if (parts.empty()) return "none";
+  std::string s = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) s += " " + parts[i];
+  return s;
+}
+
+uint32_t tbf_burst_bytes(uint64_t rate_bits_per_sec) {
+  uint64_t five_ms = rate_bits_per_sec / 8 / 200;
+  return static_cast<uint32_t>(std::clamp<uint64_t>(five_ms, 10 * 1514, 64u << 20));
+}
+
+uint32_t tbf_limit_bytes(uint64_t rate_bits_per_sec) {
+  uint64_t fifty_ms = rate_bits_per_sec / 8 / 20;
+  return static_cast<uint32_t>(std::min<uint64_t>(fifty_ms + tbf_burst_bytes(rate_bits_per_sec), 256u << 20));
+}
+
+std::vector<NlMsg> encode_impairment(uint32_t ifindex, const Impairment& imp) {
+  std::vector<NlMsg> out;
+  if (imp.rate_bits_per_sec) {
+    out.push_back(encode_tbf(ifindex, imp.rate_bits_per_sec));
+    if (imp.needs_netem()) {
+      Impairment rest = imp;
+      rest.rate_bits_per_sec = 0;
+      out.push_back(encode_netem(ifindex, TC_H_MAKE(kImpairRootHandle, 1), kImpairNetemHandle, rest));
+    }
+  } else if (imp.needs_netem()) {
+    out.push_back(encode_netem(ifindex, TC_H_ROOT, kImpairRootHandle, imp));
+  }
+  return out;
+}
+
+NlMsg encode_qdisc_delete(uint32_t ifindex) { return qdisc_msg(RTM_DELQDISC, 0, ifindex, 0, TC_H_ROOT); }
+
+std::vector<QdiscInfo> dump_qdiscs(RtnlSocket& sock) {
+  std::vector<QdiscInfo> out;
+  NlMsg req = qdisc_msg(RTM_GETQDISC, 0, 0, 0, 0);
+  sock.dump(std::move(req), [&](nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWQDISC) return;
+    auto* tcm = static_cast<tcmsg*>(nlmsg_data(h));
+    nlattr* tb[TCA_MAX + 1] = {};
+    if (nlmsg_parse(h, sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0 || !tb[TCA_KIND]) return;
+    QdiscInfo q;
+    q.ifindex = static_cast<uint32_t>(tcm->tcm_ifindex);
+    q.handle = tcm->tcm_handle;
+    q.parent = tcm->tcm_parent;
+    q.kind = nla_get_string(tb[TCA_KIND]);
+    if (tb[TCA_OPTIONS]) {
+      if (q.kind == "netem") q.carries = parse_netem(tb[TCA_OPTIONS]);
+      if (q.kind == "tbf") q.carries = parse_tbf(tb[TCA_OPTIONS]);
+    }
+    out.push_back(std::move(q));
+  });
+  return out;
+}
+
+Impairment impairment_of(const std::vector<QdiscInfo>& qdiscs, uint32_t ifindex) {
+  Impairment imp;
+  const QdiscInfo* root = nullptr;
+  for (const auto& q : qdiscs)
+    if (q.ifindex == ifindex && q.parent == TC_H_ROOT) root = &q;
+  if (!root || root->handle != kImpairRootHandle) return imp;
+  if (root->kind == "netem") return root->carries;
+  if (root->kind != "tbf") return imp;
+  imp.rate_bits_per_sec = root->carries.rate_bits_per_sec;
+  for (const auto& q : qdiscs) {
+    if (q.ifindex == ifindex && q.kind == "netem" && q.parent == TC_H_MAKE(kImpairRootHandle, 1)) {
+      Impairment rest = q.carries;
+      rest.rate_bits_per_sec = imp.rate_bits_per_sec;
+      return rest;
+    }
+  }
+  return imp;
+}
 
 }  // namespace netlab::nl

@@ -73,6 +73,11 @@ nlohmann::json ip_json(const std::string& netns, const std::string& args) {
   return j.is_discarded() ? nlohmann::json::array() : j;
 }
 
+nlohmann::json tc_json(const std::string& netns, const std::string& args) {
+  auto j = nlohmann::json::parse(run_shell("tc -j -n " + netns + " " + args + " 2>/dev/null"), nullptr, false);
+  return j.is_discarded() ? nlohmann::json::array() : j;
+}
+
 bool ping(const std::string& netns, const std::string& address, int count, int wait_s) {
   int rc = -1;
   run_shell("ip netns exec " + netns + " busybox ping -q -c " + std::to_string(count) + " -W " +

@@ -20,6 +20,9 @@ CliResult run_netlab(const std::vector<std::string>& args, const std::vector<std
 /// `ip -j [-n NS] ARGS` parsed as JSON (empty array on failure).
 nlohmann::json ip_json(const std::string& netns, const std::string& args);
 
+/// `tc -j -n NS ARGS` parsed as JSON (empty array on failure).
+nlohmann::json tc_json(const std::string& netns, const std::string& args);
+
 /// busybox ping from inside a pinned netns: true if `count` pings got answers.
 bool ping(const std::string& netns, const std::string& address, int count = 1, int wait_s = 1);
 

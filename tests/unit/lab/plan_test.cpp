@@ -109,9 +109,9 @@ loss = "30%"
   std::vector<std::string> qdiscs;
   for (const auto& a : plan(*lab, HostFacts{}).actions)
     if (std::holds_alternative<AddQdisc>(a)) qdiscs.push_back(describe(a));
-  EXPECT_EQ(qdiscs, (std::vector<std::string>{"netem on a:eth0 delay 20000us",
-                                              "netem on b:eth0 delay 20000us rate 1000000bit",
-                                              "netem on c:eth0 loss 30%", "netem on c_eth0 loss 30%"}));
+  EXPECT_EQ(qdiscs, (std::vector<std::string>{"impairment on a:eth0: delay 20ms",
+                                              "impairment on b:eth0: delay 20ms rate 1mbit",
+                                              "impairment on c:eth0: loss 30%", "impairment on c_eth0: loss 30%"}));
 }
 
 }  // namespace

@@ -126,37 +126,110 @@ TEST(EncodeRoute, OwnProtocolGatewayAndMetric) {
 namespace netlab::nl {
 namespace {
 
-TEST(EncodeNetem, StructFirstThen64BitDelaysAndRate) {
-  NetemSpec q;
-  q.ifindex = 100;
-  q.delay_ns = 20'000'000;
-  q.jitter_ns = 5'000'000;
-  q.loss_percent = 100;
-  q.rate_bits_per_sec = 10'000'000;
-  NlMsg msg = encode(q);
-  auto* h = nlmsg_hdr(msg.get());
+tcmsg* tc_header(const NlMsg& msg) { return static_cast<tcmsg*>(nlmsg_data(nlmsg_hdr(msg.get()))); }
+
+std::string tc_kind(const NlMsg& msg, nlattr** options) {
+  nlattr* tb[TCA_MAX + 1] = {};
+  EXPECT_EQ(nlmsg_parse(nlmsg_hdr(msg.get()), sizeof(tcmsg), tb, TCA_MAX, nullptr), 0);
+  *options = tb[TCA_OPTIONS];
+  return tb[TCA_KIND] ? nla_get_string(tb[TCA_KIND]) : "";
+}
+
+TEST(EncodeImpairment, NetemAloneSitsAtTheRootWithTheStructFirstThen64BitDelays) {
+  Impairment imp;
+  imp.delay_ns = 20'000'000;
+  imp.jitter_ns = 5'000'000;
+  imp.loss_percent = 100;
+  auto msgs = encode_impairment(100, imp);
+  ASSERT_EQ(msgs.size(), 1u);
+  auto* h = nlmsg_hdr(msgs[0].get());
   EXPECT_EQ(h->nlmsg_type, RTM_NEWQDISC);
   EXPECT_EQ(h->nlmsg_flags & (NLM_F_CREATE | NLM_F_REPLACE), NLM_F_CREATE | NLM_F_REPLACE);
-  auto* tcm = static_cast<tcmsg*>(nlmsg_data(h));
-  EXPECT_EQ(tcm->tcm_ifindex, 100);
-  EXPECT_EQ(tcm->tcm_parent, TC_H_ROOT);
-  nlattr* tb[TCA_MAX + 1] = {};
-  ASSERT_EQ(nlmsg_parse(h, sizeof(tcmsg), tb, TCA_MAX, nullptr), 0);
-  EXPECT_STREQ(nla_get_string(tb[TCA_KIND]), "netem");
-  auto* qopt = static_cast<tc_netem_qopt*>(nla_data(tb[TCA_OPTIONS]));
+  EXPECT_EQ(tc_header(msgs[0])->tcm_ifindex, 100);
+  EXPECT_EQ(tc_header(msgs[0])->tcm_parent, TC_H_ROOT);
+  EXPECT_EQ(tc_header(msgs[0])->tcm_handle, kImpairRootHandle);
+  nlattr* options = nullptr;
+  EXPECT_EQ(tc_kind(msgs[0], &options), "netem");
+  auto* qopt = static_cast<tc_netem_qopt*>(nla_data(options));
   EXPECT_EQ(qopt->loss, 0xffffffffu);
-  EXPECT_EQ(qopt->limit, 10000u);
+  EXPECT_EQ(qopt->limit, kNetemLimitPackets);
   nlattr* ntb[TCA_NETEM_MAX + 1] = {};
   ASSERT_EQ(nla_parse(ntb, TCA_NETEM_MAX,
-                      reinterpret_cast<nlattr*>(static_cast<char*>(nla_data(tb[TCA_OPTIONS])) + NLA_ALIGN(sizeof(tc_netem_qopt))),
-                      nla_len(tb[TCA_OPTIONS]) - static_cast<int>(NLA_ALIGN(sizeof(tc_netem_qopt))), nullptr),
+                      reinterpret_cast<nlattr*>(static_cast<char*>(nla_data(options)) + NLA_ALIGN(sizeof(tc_netem_qopt))),
+                      nla_len(options) - static_cast<int>(NLA_ALIGN(sizeof(tc_netem_qopt))), nullptr),
             0);
   int64_t latency = 0, jitter = 0;
   std::memcpy(&latency, nla_data(ntb[TCA_NETEM_LATENCY64]), 8);
   std::memcpy(&jitter, nla_data(ntb[TCA_NETEM_JITTER64]), 8);
   EXPECT_EQ(latency, 20'000'000);
   EXPECT_EQ(jitter, 5'000'000);
-  EXPECT_EQ(static_cast<tc_netem_rate*>(nla_data(ntb[TCA_NETEM_RATE]))->rate, 10'000'000u / 8);
+  EXPECT_EQ(ntb[TCA_NETEM_RATE], nullptr) << "a rate is TBF's job";
+}
+
+TEST(EncodeImpairment, RateAloneIsATbfWithAnExactBucketAndNoNetem) {
+  Impairment imp;
+  imp.rate_bits_per_sec = 10'000'000;
+  auto msgs = encode_impairment(7, imp);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(tc_header(msgs[0])->tcm_parent, TC_H_ROOT);
+  nlattr* options = nullptr;
+  ASSERT_EQ(tc_kind(msgs[0], &options), "tbf");
+  nlattr* tb[TCA_TBF_MAX + 1] = {};
+  ASSERT_EQ(nla_parse_nested(tb, TCA_TBF_MAX, options, nullptr), 0);
+  auto* q = static_cast<tc_tbf_qopt*>(nla_data(tb[TCA_TBF_PARMS]));
+  EXPECT_EQ(q->rate.rate, 10'000'000u / 8);
+  EXPECT_EQ(q->rate.linklayer, TC_LINKLAYER_ETHERNET);
+  EXPECT_EQ(q->limit, tbf_limit_bytes(10'000'000));
+  EXPECT_GE(nla_get_u32(tb[TCA_TBF_BURST]), 1514u * 10) << "a full frame must fit the bucket";
+  EXPECT_EQ(tb[TCA_TBF_RATE64], nullptr);
+}
+
+TEST(EncodeImpairment, RatesBeyond32BitsOfBytesGoIn64BitsAndBucketsStayBounded) {
+  Impairment imp;
+  imp.rate_bits_per_sec = 40'000'000'000ull;  // 5e9 bytes/s
+  auto msgs = encode_impairment(7, imp);
+  nlattr* options = nullptr;
+  ASSERT_EQ(tc_kind(msgs[0], &options), "tbf");
+  nlattr* tb[TCA_TBF_MAX + 1] = {};
+  ASSERT_EQ(nla_parse_nested(tb, TCA_TBF_MAX, options, nullptr), 0);
+  ASSERT_NE(tb[TCA_TBF_RATE64], nullptr);
+  EXPECT_EQ(nla_get_u64(tb[TCA_TBF_RATE64]), 5'000'000'000ull);
+  EXPECT_LE(tbf_burst_bytes(imp.rate_bits_per_sec), 64u << 20);
+  EXPECT_GT(tbf_limit_bytes(imp.rate_bits_per_sec), tbf_burst_bytes(imp.rate_bits_per_sec));
+}
+
+TEST(EncodeImpairment, RateWithDelayIsTbfAtTheRootAndNetemUnderItsClass) {
+  Impairment imp;
+  imp.rate_bits_per_sec = 1'000'000;
+  imp.delay_ns = 1'000'000;
+  auto msgs = encode_impairment(9, imp);
+  ASSERT_EQ(msgs.size(), 2u);
+  nlattr* options = nullptr;
+  EXPECT_EQ(tc_kind(msgs[0], &options), "tbf");
+  EXPECT_EQ(tc_kind(msgs[1], &options), "netem");
+  EXPECT_EQ(tc_header(msgs[1])->tcm_parent, TC_H_MAKE(kImpairRootHandle, 1));
+  EXPECT_EQ(tc_header(msgs[1])->tcm_handle, kImpairNetemHandle);
+  EXPECT_TRUE(encode_impairment(9, Impairment{}).empty());
+}
+
+TEST(Impairment, InForceIsAssembledFromTheRootAndItsNetemChildOnly) {
+  Impairment rate;
+  rate.rate_bits_per_sec = 10'000'000;
+  Impairment delay;
+  delay.delay_ns = 5'000'000;
+  std::vector<QdiscInfo> qdiscs = {
+      {3, kImpairRootHandle, TC_H_ROOT, "tbf", rate},
+      {3, kImpairNetemHandle, TC_H_MAKE(kImpairRootHandle, 1), "netem", delay},
+      {4, 0, TC_H_ROOT, "noqueue", {}},
+      {5, 0x00020000, TC_H_ROOT, "tbf", rate},  // someone else's: not netlab's handle
+  };
+  Impairment both = delay;
+  both.rate_bits_per_sec = rate.rate_bits_per_sec;
+  EXPECT_EQ(impairment_of(qdiscs, 3), both);
+  EXPECT_EQ(impairment_of(qdiscs, 3).str(), "delay 5ms rate 10mbit");
+  EXPECT_TRUE(impairment_of(qdiscs, 4).empty());
+  EXPECT_TRUE(impairment_of(qdiscs, 5).empty());
+  EXPECT_EQ(Impairment{}.str(), "none");
 }
 
 }  // namespace
