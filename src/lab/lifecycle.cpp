@@ -46,7 +46,9 @@ LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool cr
   std::string dir = lab_dir(facts, lab);
   if (create_dir) {
     make_dir(facts.state_dir, 0755);
-    make_dir(dir, 0700);
+    // Searchable but not listable by others: a user-namespace node's root (an
+    // unprivileged host uid) must reach its own overlay directories below.
+    make_dir(dir, 0711);
   }
   // The lock lives inside the lab dir so that destroy leaves no file behind; a
   // locker that wins the race against a destroy re-checks that its inode is
@@ -63,7 +65,7 @@ LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool cr
     struct stat held{}, now{};
     if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino)
       return LabLock(std::move(fd));
-    if (create_dir) make_dir(dir, 0700);
+    if (create_dir) make_dir(dir, 0711);
   }
   throw Error(EAGAIN, "locking lab {}: its state directory keeps disappearing", lab);
 }

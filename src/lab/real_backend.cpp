@@ -36,6 +36,10 @@ RealBackend::RealBackend(const topo::Lab* lab, HostFacts facts)
   node::raise_fd_limit();
 }
 
+RealBackend::~RealBackend() {
+  for (auto& [name, started] : prestarted_) node::abandon_node(started);
+}
+
 node::Cgroups& RealBackend::cgroups() {
   if (!cgroups_) cgroups_ = node::make_cgroups();
   return *cgroups_;
@@ -132,17 +136,28 @@ std::string RealBackend::hosts_file() const {
   return out;
 }
 
+const node::IdRange& RealBackend::userns_range() {
+  if (!userns_range_) userns_range_ = node::userns_id_range();
+  return *userns_range_;
+}
+
 node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   node::NodeSpec s;
   s.name = n.name;
   s.hostname = n.hostname;
-  s.netns_fd = netns(n.name).fd();
+  s.netns_fd = n.userns ? -1 : netns(n.name).fd();  // a userns node brings its own
   s.node_dir = node_dir(facts_, lab_name_, n.name);
   switch (n.image.kind) {
     case topo::ImageKind::kBusybox:
       s.rootfs = node::RootfsKind::kBusybox;
-      if (busybox_image_.empty()) busybox_image_ = node::ensure_busybox_image(facts_.state_dir + "/images");
-      s.lower = busybox_image_;
+      if (n.userns) {
+        auto range = userns_range();
+        s.lower = node::ensure_busybox_image(facts_.state_dir + "/images", "/bin/busybox",
+                                             std::pair{range.host_uid, range.host_gid});
+      } else {
+        if (busybox_image_.empty()) busybox_image_ = node::ensure_busybox_image(facts_.state_dir + "/images");
+        s.lower = busybox_image_;
+      }
       break;
     case topo::ImageKind::kHost: s.rootfs = node::RootfsKind::kHost; break;
     case topo::ImageKind::kPath:
@@ -158,6 +173,7 @@ node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   if (n.cmd) s.cmd = n.cmd->argv;
   if (n.user) s.user = std::make_pair(n.user->uid, n.user->gid);
   s.cgroup = cgroup_path(facts_, lab_name_, n.name);
+  if (n.userns) s.userns = userns_range();
   return s;
 }
 
@@ -191,10 +207,18 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                      },
                      [&](const PrepareRootfs& r) {
                        if (hosts.empty()) hosts = hosts_file();
-                       node::prepare_node_dir(r.dir, hosts);
+                       const auto& n = lab_->nodes[lab_->find_node(r.node)];
+                       node::prepare_node_dir(r.dir, hosts, n.userns ? std::optional(userns_range()) : std::nullopt);
                      },
                      [&](StartNode& s) {
-                       started.push_back(node::start_node(node_spec(lab_->nodes[s.node_index]), cgroups()));
+                       const auto& n = lab_->nodes[s.node_index];
+                       if (auto pre = prestarted_.find(n.name); pre != prestarted_.end()) {
+                         started.push_back(std::move(pre->second));
+                         prestarted_.erase(pre);
+                         node::release_node(started.back(), node_spec(n), cgroups());
+                       } else {
+                         started.push_back(node::start_node(node_spec(n), cgroups()));
+                       }
                        started_index.push_back(i);
                        s.pid = started.back().pid;
                        s.start_time = started.back().start_time;

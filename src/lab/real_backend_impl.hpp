@@ -21,6 +21,7 @@ namespace netlab::lab {
 class RealBackend : public Backend {
  public:
   RealBackend(const topo::Lab* lab, HostFacts facts);
+  ~RealBackend() override;
 
   void prepare(Action& action) override;
   void run(std::span<Action> batch) override;
@@ -50,6 +51,7 @@ class RealBackend : public Backend {
   void run_host(std::span<Action> batch);
   void run_nodes(std::span<Action> batch);
   node::NodeSpec node_spec(const topo::Node& n);
+  const node::IdRange& userns_range();
   std::string hosts_file() const;
   node::Cgroups& cgroups();
 
@@ -63,6 +65,10 @@ class RealBackend : public Backend {
   uint64_t closed_socket_requests_ = 0;
   std::unique_ptr<node::Cgroups> cgroups_;
   std::string busybox_image_;
+  std::optional<node::IdRange> userns_range_;
+  // User-namespace nodes cloned with their network namespace, not yet released.
+  // Whatever is left here when the backend goes (a failed deploy) is killed.
+  std::map<std::string, node::Started> prestarted_;
 };
 
 }  // namespace netlab::lab

@@ -62,10 +62,25 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
         });
         nl::pin(fabric_, f->pin);
       } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
-        node_ns_[n->node] = nl::Netns::create([&] {
-          nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
-          sockets_.emplace(n->node, nl::RtnlSocket::open(ns_label(n->node)));
-        });
+        const topo::Node& node = lab_->nodes[lab_->find_node(n->node)];
+        if (node.userns) {
+          // Its network namespace must belong to its user namespace: the node's
+          // init is cloned now, with both, and waits until the nodes phase.
+          auto started = node::clone_node(node_spec(node), nullptr);
+          auto netns = nl::Netns::open(fmt::format("/proc/{}/ns/net", started.pid));
+          prestarted_.emplace(n->node, std::move(started));
+          {
+            nl::NetnsSwitch inside(netns);
+            nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+            sockets_.emplace(n->node, nl::RtnlSocket::open(ns_label(n->node)));
+          }
+          node_ns_[n->node] = std::move(netns);
+        } else {
+          node_ns_[n->node] = nl::Netns::create([&] {
+            nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+            sockets_.emplace(n->node, nl::RtnlSocket::open(ns_label(n->node)));
+          });
+        }
       }
     } catch (Error& e) {
       throw ActionError(i, std::move(e.wrap("creating " + describe(batch[i]))));

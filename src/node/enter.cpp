@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,21 +25,34 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
   if (now == 0 || (spec.start_time && now != spec.start_time))
     throw Error(ESRCH, "the node's init (pid {}) is not running", spec.init_pid);
   // Open every namespace before joining any: /proc changes meaning on the way.
+  // The network namespace comes first: a user-namespace node's network belongs
+  // to the host's user namespace, which we leave when we join the node's; every
+  // other namespace of such a node belongs to its user namespace, joined next.
   struct Ns {
     const char* name;
     int flag;
     Fd fd;
-  } nss[] = {{"cgroup", CLONE_NEWCGROUP, {}}, {"ipc", CLONE_NEWIPC, {}}, {"uts", CLONE_NEWUTS, {}},
-             {"net", CLONE_NEWNET, {}},       {"pid", CLONE_NEWPID, {}},  {"mnt", CLONE_NEWNS, {}}};
+  } nss[] = {{"net", CLONE_NEWNET, {}},       {"user", CLONE_NEWUSER, {}}, {"cgroup", CLONE_NEWCGROUP, {}},
+             {"ipc", CLONE_NEWIPC, {}},       {"uts", CLONE_NEWUTS, {}},   {"pid", CLONE_NEWPID, {}},
+             {"mnt", CLONE_NEWNS, {}}};
+  auto ns_path = [&](pid_t pid, const char* name) { return "/proc/" + std::to_string(pid) + "/ns/" + name; };
   for (auto& ns : nss) {
-    std::string path = "/proc/" + std::to_string(spec.init_pid) + "/ns/" + ns.name;
+    std::string path = ns_path(spec.init_pid, ns.name);
     ns.fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns.fd) throw_errno("opening {}", path);
   }
+  struct stat mine{}, node{};
+  bool userns = ::stat(ns_path(::getpid(), "user").c_str(), &mine) == 0 &&
+                ::stat(ns_path(spec.init_pid, "user").c_str(), &node) == 0 && mine.st_ino != node.st_ino;
   cgroups.attach(spec.cgroup, ::getpid());
   if (::unshare(CLONE_FS) < 0) throw_errno("unsharing filesystem attributes");
-  for (auto& ns : nss)
+  for (auto& ns : nss) {
+    if (ns.flag == CLONE_NEWUSER && !userns) continue;
     if (::setns(ns.fd.get(), ns.flag) < 0) throw_errno("joining the node's {} namespace", ns.name);
+  }
+  // In the node's user namespace our host uid 0 is nobody: become its root.
+  if (userns && (::setresgid(0, 0, 0) < 0 || ::setgroups(0, nullptr) < 0 || ::setresuid(0, 0, 0) < 0))
+    throw_errno("becoming root of the node's user namespace");
 
   pid_t child = ::fork();
   if (child < 0) throw_errno("fork");

@@ -33,8 +33,10 @@ std::vector<std::string> busybox_applets(const std::string& binary) {
   return names;
 }
 
-std::string ensure_busybox_image(const std::string& images_dir, const std::string& binary) {
+std::string ensure_busybox_image(const std::string& images_dir, const std::string& binary,
+                                 std::optional<std::pair<uint32_t, uint32_t>> owner) {
   std::string image = images_dir + "/busybox";
+  if (owner) image += fmt::format("-{}-{}", owner->first, owner->second);
   if (::access((image + "/bin/busybox").c_str(), X_OK) == 0) return image;
   std::error_code ec;
   fs::create_directories(images_dir, ec);
@@ -58,6 +60,13 @@ std::string ensure_busybox_image(const std::string& images_dir, const std::strin
     write_file(tmp + "/etc/profile",
                "export PATH=/usr/sbin:/usr/bin:/sbin:/bin\nexport PS1='\\h:\\w\\$ '\n");
     write_file(tmp + "/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n");
+    if (owner) {
+      auto own = [&](const fs::path& p) {
+        if (::lchown(p.c_str(), owner->first, owner->second) < 0) throw_errno("changing the owner of {}", p.string());
+      };
+      own(tmp);
+      for (const auto& entry : fs::recursive_directory_iterator(tmp)) own(entry.path());
+    }
   } catch (const fs::filesystem_error& e) {
     fs::remove_all(tmp, ec);
     throw Error(e.code().value(), "building busybox image from {}: {}", binary, e.path1().string());

@@ -17,14 +17,17 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "node/caps.hpp"
 #include "util/strings.hpp"
@@ -65,9 +68,18 @@ void bind(const std::string& src, const std::string& dst, bool read_only, bool i
     ::close(fd);
   }
   check(::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND | MS_REC, nullptr), "bind-mounting " + src + " on " + dst);
-  if (read_only)
-    check(::mount(nullptr, dst.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr),
-          "making " + dst + " read-only");
+  if (!read_only) return;
+  // A remount must keep the flags the source mount has: inside a user namespace
+  // they are locked, and dropping nosuid or an atime mode is refused (EPERM).
+  struct statvfs vfs{};
+  check(::statvfs(dst.c_str(), &vfs), "reading the mount flags of " + dst);
+  unsigned long keep = 0;
+  for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID}, std::pair{ST_NODEV, MS_NODEV}, std::pair{ST_NOEXEC, MS_NOEXEC},
+                        std::pair{ST_NOATIME, MS_NOATIME}, std::pair{ST_NODIRATIME, MS_NODIRATIME},
+                        std::pair{ST_RELATIME, MS_RELATIME}})
+    if (vfs.f_flag & st) keep |= ms;
+  check(::mount(nullptr, dst.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, nullptr),
+        "making " + dst + " read-only");
 }
 
 void host_rootfs(const std::string& root) {
@@ -168,12 +180,35 @@ pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
 
 void node_child(const NodeSpec& spec, int release_fd, int ready_fd) {
   g_ready_fd = ready_fd;
+  // Every fd but our pipes (and the netns we will join) goes now, before we
+  // block: a userns node waits here through the whole network phase, and the
+  // copies of netlab's sockets, namespaces and other nodes' pipes it was cloned
+  // with would keep them alive (and its end chained to theirs) meanwhile.
+  {
+    int keep[] = {release_fd, ready_fd, spec.netns_fd};
+    std::sort(std::begin(keep), std::end(keep));
+    unsigned next = 3;
+    for (int fd : keep) {
+      if (fd < static_cast<int>(next)) continue;
+      if (static_cast<unsigned>(fd) > next) ::close_range(next, static_cast<unsigned>(fd) - 1, 0);
+      next = static_cast<unsigned>(fd) + 1;
+    }
+    ::close_range(next, ~0U, 0);
+  }
   char go = 0;
   if (::read(release_fd, &go, 1) != 1) ::_exit(125);  // netlab gave up on us before release
   ::close(release_fd);
   std::string comm = "init:" + spec.name;  // ps shows the node, not a copy of `netlab deploy`
   ::prctl(PR_SET_NAME, comm.substr(0, 15).c_str());
-  check(::setns(spec.netns_fd, CLONE_NEWNET), "joining the node's network namespace");
+  if (spec.userns) {
+    // Our network namespace came with the clone; netlab has written our ID
+    // maps. Become the namespace's root: a host uid of no power.
+    check(::setresgid(0, 0, 0), "becoming root (gid 0) of the user namespace");
+    check(::setgroups(0, nullptr), "dropping supplementary groups");
+    check(::setresuid(0, 0, 0), "becoming root (uid 0) of the user namespace");
+  } else {
+    check(::setns(spec.netns_fd, CLONE_NEWNET), "joining the node's network namespace");
+  }
   // Keep only the status pipe: the parent's sockets and namespace fds are not ours.
   int keep = ready_fd;
   if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);

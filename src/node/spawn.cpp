@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -24,9 +26,10 @@ namespace netlab::node {
 
 namespace {
 
-pid_t clone3_node(int cgroup_fd, int* pidfd) {
+pid_t clone3_node(int cgroup_fd, int* pidfd, bool userns) {
   clone_args args{};
   args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
+  if (userns) args.flags |= CLONE_NEWUSER | CLONE_NEWNET;  // the net namespace then belongs to the new user namespace
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
   if (cgroup_fd >= 0) {
@@ -90,7 +93,7 @@ void raise_fd_limit() {
   }
 }
 
-void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file) {
+void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file, std::optional<IdRange> owner) {
   namespace fs = std::filesystem;
   std::error_code ec;
   for (const char* d : {"upper/etc", "work", "root"}) {
@@ -98,9 +101,15 @@ void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file
     if (ec) throw Error(ec.value(), "creating {}/{}", node_dir, d);
   }
   write_file(node_dir + "/upper/etc/hosts", hosts_file);
+  if (!owner) return;
+  write_file(node_dir + "/log", "", 0644);  // the node opens it as its own root
+  for (const char* p : {"upper", "upper/etc", "upper/etc/hosts", "work", "root", "log"}) {
+    std::string path = node_dir + "/" + p;
+    if (::lchown(path.c_str(), owner->host_uid, owner->host_gid) < 0) throw_errno("changing the owner of {}", path);
+  }
 }
 
-Started start_node(const NodeSpec& spec, Cgroups& cgroups) {
+Started clone_node(const NodeSpec& spec, Cgroups* clone_into) {
   int release[2], ready[2];
   if (::pipe2(release, O_CLOEXEC) < 0) throw_errno("node {}: creating its release pipe", spec.name);
   if (::pipe2(ready, O_CLOEXEC) < 0) {
@@ -109,9 +118,10 @@ Started start_node(const NodeSpec& spec, Cgroups& cgroups) {
     throw_errno("node {}: creating its status pipe", spec.name);
   }
   Fd release_r(release[0]), release_w(release[1]), ready_r(ready[0]), ready_w(ready[1]);
-  Fd cgroup_fd = cgroups.open_for_clone(spec.cgroup);
+  Fd cgroup_fd;
+  if (clone_into) cgroup_fd = clone_into->open_for_clone(spec.cgroup);
   int pidfd = -1;
-  pid_t pid = clone3_node(cgroup_fd.get(), &pidfd);
+  pid_t pid = clone3_node(cgroup_fd.get(), &pidfd, spec.userns.has_value());
   if (pid < 0) throw_errno("node {}: clone3 into new namespaces", spec.name);
   if (pid == 0) {
     ::close(release_w.release());  // else the child would hold its own release pipe open
@@ -123,16 +133,47 @@ Started start_node(const NodeSpec& spec, Cgroups& cgroups) {
   s.pid = pid;
   s.pidfd = Fd(pidfd);
   s.ready = std::move(ready_r);
-  try {
-    if (cgroups.mode() == CgroupMode::kV1) cgroups.attach(spec.cgroup, pid);
-  } catch (Error& e) {
-    pidfd_send_signal(pidfd, SIGKILL);  // never released: it ran nothing of its own
-    throw e.wrap(fmt::format("node {}: joining cgroup {}", spec.name, spec.cgroup));
+  s.release = std::move(release_w);
+  s.in_cgroup = clone_into && clone_into->mode() == CgroupMode::kV2;
+  if (spec.userns) {
+    try {
+      write_id_maps(pid, *spec.userns);
+    } catch (Error& e) {
+      abandon_node(s);
+      throw e.wrap(fmt::format("node {}: mapping its user namespace", spec.name));
+    }
   }
   s.start_time = process_start_time(pid);
-  char go = 1;
-  if (::write(release_w.get(), &go, 1) != 1) throw_errno("node {}: releasing it", spec.name);
   return s;
+}
+
+void release_node(Started& s, const NodeSpec& spec, Cgroups& cgroups) {
+  try {
+    if (!s.in_cgroup) cgroups.attach(spec.cgroup, s.pid);
+  } catch (Error& e) {
+    abandon_node(s);  // never released: it ran nothing of its own
+    throw e.wrap(fmt::format("node {}: joining cgroup {}", spec.name, spec.cgroup));
+  }
+  s.in_cgroup = true;
+  char go = 1;
+  if (::write(s.release.get(), &go, 1) != 1) throw_errno("node {}: releasing it", spec.name);
+  s.release.reset();
+}
+
+Started start_node(const NodeSpec& spec, Cgroups& cgroups) {
+  Started s = clone_node(spec, &cgroups);
+  release_node(s, spec, cgroups);
+  return s;
+}
+
+void abandon_node(Started& s) {
+  if (!s.pidfd) return;
+  pidfd_send_signal(s.pidfd.get(), SIGKILL);
+  siginfo_t info{};
+  ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(s.pidfd.get()), &info, WEXITED);
+  s.pidfd.reset();
+  s.release.reset();
+  s.ready.reset();
 }
 
 void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {

@@ -1,7 +1,9 @@
 // Starting nodes: clone3 into new PID, mount, UTS and IPC namespaces, inside
 // the node's cgroup before the child runs an instruction of its own (v2:
 // CLONE_INTO_CGROUP; v1: the child waits on a pipe until the parent has
-// attached it), joining the network namespace netlab built for it. The child
+// attached it), joining the network namespace netlab built for it. A node with
+// a user namespace gets it, and its network namespace, from the same clone3, so
+// every namespace of the node belongs to the node's root. The child
 // becomes the node's init (init.cpp) without exec'ing anything: it shares
 // netlab's pages copy-on-write, which keeps a node's start and memory small.
 #pragma once
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "node/cgroup.hpp"
+#include "node/userns.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -44,6 +47,7 @@ struct NodeSpec {
   std::optional<std::pair<uint32_t, uint32_t>> user;  // uid, gid of exec/cmd
   bool sys_admin = false;
   std::string cgroup;            // relative cgroup path
+  std::optional<IdRange> userns;  // a user namespace with root mapped to this host range
 };
 
 struct Started {
@@ -52,15 +56,31 @@ struct Started {
   uint64_t start_time = 0;  // /proc/PID/stat field 22: identity together with the pid
   Fd pidfd;
   Fd ready;                 // read end of the child's status pipe
+  Fd release;               // write end of its release pipe, until released
+  bool in_cgroup = false;   // cloned into its cgroup (v2), or attached
   int exec_failures = 0;    // filled by wait_ready
 };
 
 /// Creates the node's directories (upper, work, root) and writes its /etc/hosts
-/// into the overlay's upper layer. Idempotent.
-void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file);
+/// into the overlay's upper layer; with `owner`, they belong to the user-namespace
+/// root the node runs as. Idempotent.
+void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file,
+                      std::optional<IdRange> owner = std::nullopt);
 
 /// Starts the node and returns once it runs inside its cgroup (not once it is set up).
 Started start_node(const NodeSpec& spec, Cgroups& cgroups);
+
+/// The two halves of start_node. clone_node creates the child in its new
+/// namespaces (for a userns node: its own user and network namespaces too, with
+/// the ID maps written), blocked before its first step; into `clone_into`'s
+/// cgroup when given and cgroup v2. A userns node is cloned this way when its
+/// network namespace is made, so that namespace belongs to the node's user
+/// namespace and its root can configure it, ping and capture.
+Started clone_node(const NodeSpec& spec, Cgroups* clone_into);
+/// Puts the child in its cgroup (unless it was cloned there) and lets it run.
+void release_node(Started& s, const NodeSpec& spec, Cgroups& cgroups);
+/// Kills and reaps a child that was never released (or failed to be).
+void abandon_node(Started& s);
 
 /// A node that failed to come up: `index` into the vector given to wait_ready.
 class NodeError : public Error {

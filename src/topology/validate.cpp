@@ -63,8 +63,9 @@ class Validator {
       auto& n = lab_.nodes[i];
       name_check(n.name, "node", kMaxNodeName, n.pos);
       node_index_[n.name] = static_cast<int>(i);
-      if (n.userns)  // the key is modelled; silently running without the isolation asked for would be worse
-        ctx_.error(n.pos, fmt::format("node {}: userns = true is not supported yet (nodes run as host root with a reduced capability set)", n.name));
+      if (n.userns && n.user && (n.user->uid >= 65536 || n.user->gid >= 65536))
+        ctx_.error(n.pos, fmt::format("node {}: user {}:{} is outside the 65536 ids its user namespace maps",
+                                            n.name, n.user->uid, n.user->gid));
       if (n.hostname.empty() || n.hostname.size() > 64)
         ctx_.error(n.pos, fmt::format("node {}: hostname must be 1..64 bytes", n.name));
       std::set<std::string> seen;
