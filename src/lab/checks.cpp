@@ -260,7 +260,11 @@ Outcome command_check(const LabState& state, const topo::Lab& lab, const topo::C
   bool ok = rc == c.expect_exit.value_or(0);
   std::string got = fmt::format("exit {}", rc);
   if (c.expect_output) {
-    bool matched = std::regex_search(out, std::regex(*c.expect_output, std::regex::ECMAScript));
+    // Searched without the final newline(s), as a shell's $(...) would give it:
+    // `output = "^0$"` matches what `id -u` prints.
+    std::string text = out;
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    bool matched = std::regex_search(text, std::regex(*c.expect_output, std::regex::ECMAScript));
     ok = ok && matched;
     std::string first = out.substr(0, out.find('\n'));
     got += matched ? ", output matched" : fmt::format(", output \"{}\" did not match", first.substr(0, 60));
