@@ -8,6 +8,7 @@
 // words and leave nothing half-done — never a lab that silently lacks the
 // impairment it was asked for.
 #include <chrono>
+#include <cstdio>
 
 #include "support/lab_fixture.hpp"
 #include "support/throughput.hpp"
@@ -45,6 +46,8 @@ endpoints = ["d:eth0", "lan"]
               size_t bytes = 1'500'000) {
     auto t = tcp_transfer(lab + "-" + from, lab + "-" + to, addr, 5001, bytes);
     EXPECT_TRUE(t.has_value()) << from << " -> " << to << ": the transfer did not complete";
+    if (t) std::printf("  measured %s -> %s: %.2f Mbit/s (%zu bytes in %.3f s)\n", from.c_str(), to.c_str(),
+                       t->mbit_per_sec(), t->bytes, t->seconds);
     return t ? t->mbit_per_sec() : 0;
   }
 
