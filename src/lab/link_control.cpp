@@ -60,13 +60,17 @@ std::string ns_label(const std::string& lab_name, const std::string& ns) {
   return lab_name + "-" + ns;
 }
 
+nl::RtnlSocket socket_of(const HostFacts& facts, const std::string& lab_name, const VethEnd& end) {
+  auto netns = nl::Netns::open(pin_of(facts, lab_name, end.ns));
+  return nl::RtnlSocket::open_in(netns, ns_label(lab_name, end.ns));
+}
+
 }  // namespace
 
 void set_link_state(const HostFacts& facts, const std::string& lab_name, const std::string& endpoint, bool up) {
   FoundLink link = find_link(facts, lab_name, endpoint);
   for (const auto& end : link.ends) {
-    auto netns = nl::Netns::open(pin_of(facts, lab_name, end.ns));
-    auto sock = nl::RtnlSocket::open_in(netns, ns_label(lab_name, end.ns));
+    auto sock = socket_of(facts, lab_name, end);
     sock.request(nl::encode(nl::LinkSetSpec{end.name, end.ifindex, up, 0, 0, ""}),
                  std::string(up ? "bringing up " : "taking down ") + end.label());
     if (!up || end.ns == kHostNs) continue;
@@ -105,8 +109,7 @@ std::vector<EndImpairment> set_link_impairment(const HostFacts& facts, const std
   for (int e = 0; e < (change.one_way ? 1 : 2); ++e) {
     const VethEnd& end = link.ends[e];
     if (end.ns == kHostNs) continue;  // the host's side of a host-attached bridge is never impaired
-    auto netns = nl::Netns::open(pin_of(facts, lab_name, end.ns));
-    auto sock = nl::RtnlSocket::open_in(netns, ns_label(lab_name, end.ns));
+    auto sock = socket_of(facts, lab_name, end);
     EndImpairment result{end.label(), nl::impairment_of(nl::dump_qdiscs(sock), end.ifindex), {}};
     result.after = change.applied_to(result.before);
     if (result.after.jitter_ns && !result.after.delay_ns)

@@ -215,7 +215,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                        if (auto pre = prestarted_.find(n.name); pre != prestarted_.end()) {
                          started.push_back(std::move(pre->second));
                          prestarted_.erase(pre);
-                         node::release_node(started.back(), node_spec(n), cgroups());
+                         node::release_node(started.back(), cgroup_path(facts_, lab_name_, n.name), cgroups());
                        } else {
                          started.push_back(node::start_node(node_spec(n), cgroups()));
                        }

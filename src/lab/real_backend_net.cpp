@@ -48,18 +48,19 @@ uint32_t RealBackend::host_ifindex(const std::string& name) {
 }
 
 void RealBackend::run_namespaces(std::span<Action> batch) {
+  // Lab addresses are unique by construction: no duplicate address detection,
+  // so IPv6 (link-local included, which neighbour discovery needs when a node
+  // forwards) works the moment deploy returns. Everything a namespace needs
+  // from the inside (that sysctl, its socket) is done while the thread is still
+  // in it after creating or entering it: one round trip per namespace.
+  auto set_up_inside = [&](const std::string& ns) {
+    nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+    sockets_.emplace(ns, nl::RtnlSocket::open(ns_label(ns)));
+  };
   for (size_t i = 0; i < batch.size(); ++i) {
     try {
-      // Lab addresses are unique by construction: no duplicate address detection,
-      // so IPv6 (link-local included, which neighbour discovery needs when a
-      // node forwards) works the moment deploy returns.
-      // Everything a namespace needs from the inside (the sysctl, its socket)
-      // is done while the thread is still in it after creating it.
       if (auto* f = std::get_if<CreateFabric>(&batch[i])) {
-        fabric_ = nl::Netns::create([&] {
-          nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
-          sockets_.emplace(kFabricNs, nl::RtnlSocket::open(ns_label(kFabricNs)));
-        });
+        fabric_ = nl::Netns::create([&] { set_up_inside(kFabricNs); });
         nl::pin(fabric_, f->pin);
       } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
         const topo::Node& node = lab_->nodes[lab_->find_node(n->node)];
@@ -71,15 +72,11 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
           prestarted_.emplace(n->node, std::move(started));
           {
             nl::NetnsSwitch inside(netns);
-            nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
-            sockets_.emplace(n->node, nl::RtnlSocket::open(ns_label(n->node)));
+            set_up_inside(n->node);
           }
           node_ns_[n->node] = std::move(netns);
         } else {
-          node_ns_[n->node] = nl::Netns::create([&] {
-            nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
-            sockets_.emplace(n->node, nl::RtnlSocket::open(ns_label(n->node)));
-          });
+          node_ns_[n->node] = nl::Netns::create([&] { set_up_inside(n->node); });
         }
       }
     } catch (Error& e) {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -12,7 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -147,22 +145,22 @@ Started clone_node(const NodeSpec& spec, Cgroups* clone_into) {
   return s;
 }
 
-void release_node(Started& s, const NodeSpec& spec, Cgroups& cgroups) {
+void release_node(Started& s, const std::string& cgroup, Cgroups& cgroups) {
   try {
-    if (!s.in_cgroup) cgroups.attach(spec.cgroup, s.pid);
+    if (!s.in_cgroup) cgroups.attach(cgroup, s.pid);
   } catch (Error& e) {
     abandon_node(s);  // never released: it ran nothing of its own
-    throw e.wrap(fmt::format("node {}: joining cgroup {}", spec.name, spec.cgroup));
+    throw e.wrap(fmt::format("node {}: joining cgroup {}", s.name, cgroup));
   }
   s.in_cgroup = true;
   char go = 1;
-  if (::write(s.release.get(), &go, 1) != 1) throw_errno("node {}: releasing it", spec.name);
+  if (::write(s.release.get(), &go, 1) != 1) throw_errno("node {}: releasing it", s.name);
   s.release.reset();
 }
 
 Started start_node(const NodeSpec& spec, Cgroups& cgroups) {
   Started s = clone_node(spec, &cgroups);
-  release_node(s, spec, cgroups);
+  release_node(s, spec.cgroup, cgroups);
   return s;
 }
 

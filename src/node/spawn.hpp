@@ -77,8 +77,8 @@ Started start_node(const NodeSpec& spec, Cgroups& cgroups);
 /// network namespace is made, so that namespace belongs to the node's user
 /// namespace and its root can configure it, ping and capture.
 Started clone_node(const NodeSpec& spec, Cgroups* clone_into);
-/// Puts the child in its cgroup (unless it was cloned there) and lets it run.
-void release_node(Started& s, const NodeSpec& spec, Cgroups& cgroups);
+/// Puts the child in `cgroup` (unless it was cloned there) and lets it run.
+void release_node(Started& s, const std::string& cgroup, Cgroups& cgroups);
 /// Kills and reaps a child that was never released (or failed to be).
 void abandon_node(Started& s);
 
