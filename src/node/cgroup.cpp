@@ -1,5 +1,6 @@
 #include "node/cgroup.hpp"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -7,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <linux/magic.h>
 #include <sstream>
@@ -36,13 +38,22 @@ void write_value(const std::string& path, const std::string& value) { write_file
 std::string read_value(const std::string& path) { return std::string(trim(read_file(path))); }
 
 void mkdir_p(const std::string& path) {
-  size_t pos = 1;
-  while (true) {
-    pos = path.find('/', pos);
-    std::string part = path.substr(0, pos);
-    if (::mkdir(part.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("creating cgroup {}", part);
-    if (pos == std::string::npos) return;
-    ++pos;
+  // A parent can vanish under us when another lab's destroy removes the shared
+  // parent it found empty: start again from the top (ENOENT), a few times.
+  for (int attempt = 0;; ++attempt) {
+    size_t pos = 1;
+    bool vanished = false;
+    while (!vanished) {
+      pos = path.find('/', pos);
+      std::string part = path.substr(0, pos);
+      if (::mkdir(part.c_str(), 0755) < 0 && errno != EEXIST) {
+        if (errno != ENOENT || attempt >= 10 || pos == 1) throw_errno("creating cgroup {}", part);
+        vanished = true;
+        continue;
+      }
+      if (pos == std::string::npos) return;
+      ++pos;
+    }
   }
 }
 
@@ -69,20 +80,47 @@ void kill_until_empty(const std::string& procs_file, int timeout_ms) {
   }
 }
 
-void rmdir_up(const std::string& root, const std::string& rel) {
-  std::string path = root + "/" + rel;
+namespace {
+
+bool has_child_groups(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return false;
+  bool any = false;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      any = true;
+      break;
+    }
+  }
+  ::closedir(d);
+  return any;
+}
+
+// cgroupfs answers EBUSY both for a group still in use (tasks or child groups)
+// and for one whose last task or child is still being torn down: a killed task
+// lingers until it is reaped, and a removed child stays "online" until an RCU
+// grace period has passed. Only the second is worth waiting for. Returns false
+// when the group is in use.
+bool remove_unused_group(const std::string& path) {
   for (int attempt = 0;; ++attempt) {
-    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) break;
-    // A killed task can linger as a zombie being reaped for a moment: EBUSY.
-    if (errno != EBUSY || attempt > 500) throw_errno("removing cgroup {}", path);
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY) throw_errno("removing cgroup {}", path);
+    if (has_child_groups(path) || attempt > 500) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+}  // namespace
+
+void rmdir_up(const std::string& root, const std::string& rel) {
+  std::string path = root + "/" + rel;
+  if (!remove_unused_group(path)) throw Error(EBUSY, "removing cgroup {}: still in use", path);
   std::string parent = rel;
   while (true) {
     auto slash = parent.rfind('/');
     if (slash == std::string::npos) return;
     parent.resize(slash);
-    if (::rmdir((root + "/" + parent).c_str()) < 0) return;  // not empty: another node or lab
+    if (!remove_unused_group(root + "/" + parent)) return;  // another node or lab still uses it
   }
 }
 
