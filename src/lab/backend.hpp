@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -39,6 +40,21 @@ class Backend {
   /// Runs one undo. Something already gone (ENOENT, ENODEV, ESRCH) is success.
   /// Throws Error otherwise.
   virtual void undo(const Undo& u) = 0;
+
+  /// Runs the undos of one destroy step: they do not depend on each other, so
+  /// a backend may run them together (signal every node, then wait for all).
+  /// Reports each through done(index, nullptr on success). The default runs
+  /// undo() one after the other.
+  virtual void undo_step(std::span<const Undo> undos, const std::function<void(size_t, const Error*)>& done) {
+    for (size_t i = 0; i < undos.size(); ++i) {
+      try {
+        undo(undos[i]);
+        done(i, nullptr);
+      } catch (const Error& e) {
+        done(i, &e);
+      }
+    }
+  }
 
   /// Kernel requests sent so far (netlink and nftables messages), for reports.
   virtual uint64_t requests_sent() const { return 0; }

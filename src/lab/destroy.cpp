@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <span>
 
 namespace netlab::lab {
 
@@ -17,15 +19,24 @@ std::vector<Undo> undo_sequence(const std::vector<Action>& actions) {
 
 DestroyReport destroy_actions(const std::vector<Action>& actions, Backend& backend) {
   DestroyReport report;
-  for (const auto& u : undo_sequence(actions)) {
-    try {
-      backend.undo(u);
-      ++report.removed;
-      spdlog::debug("removed {}", describe(u));
-    } catch (const Error& e) {
-      report.failures.push_back(fmt::format("removing {}: {}", describe(u), e.what()));
+  auto undos = undo_sequence(actions);
+  for (size_t begin = 0; begin < undos.size();) {
+    size_t end = begin;
+    while (end < undos.size() && destroy_step(undos[end]) == destroy_step(undos[begin])) ++end;
+    auto t0 = std::chrono::steady_clock::now();
+    std::span<const Undo> step(undos.data() + begin, end - begin);
+    backend.undo_step(step, [&](size_t i, const Error* e) {
+      if (!e) {
+        ++report.removed;
+        spdlog::debug("removed {}", describe(step[i]));
+        return;
+      }
+      report.failures.push_back(fmt::format("removing {}: {}", describe(step[i]), e->what()));
       spdlog::warn("{}", report.failures.back());
-    }
+    });
+    spdlog::debug("destroy step {}: {} objects in {:.1f} ms", destroy_step(undos[begin]), end - begin,
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    begin = end;
   }
   return report;
 }

@@ -40,15 +40,6 @@ pid_t clone3_node(int cgroup_fd, int* pidfd, bool userns) {
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 int pidfd_send_signal(int fd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0)); }
 
-bool wait_readable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  while (true) {
-    int rc = ::poll(&p, 1, timeout_ms);
-    if (rc < 0 && errno == EINTR) continue;
-    return rc > 0;
-  }
-}
-
 }  // namespace
 
 uint64_t process_start_time(pid_t pid) {
@@ -212,25 +203,65 @@ void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {
   }
 }
 
+std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms) {
+  std::vector<std::optional<Error>> result(nodes.size());
+  std::vector<Fd> fds(nodes.size());
+  // Every node is signalled before any is waited for: their exits (PID
+  // namespace, mounts, memory) are torn down by the kernel side by side.
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    auto [pid, start_time] = nodes[i];
+    if (pid <= 0) continue;
+    Fd fd(pidfd_open(pid));
+    if (!fd) {
+      if (errno != ESRCH) result[i] = Error(errno, "opening pid {}", pid);
+      continue;
+    }
+    // The pidfd pins the identity; the start time says it is still our node.
+    uint64_t now = process_start_time(pid);
+    if (now == 0 || (start_time && now != start_time)) continue;
+    if (pidfd_send_signal(fd.get(), SIGKILL) < 0) {
+      if (errno != ESRCH) result[i] = Error(errno, "killing node init pid {}", pid);
+      continue;
+    }
+    fds[i] = std::move(fd);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::vector<pollfd> waiting;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < fds.size(); ++i)
+    if (fds[i]) {
+      waiting.push_back({fds[i].get(), POLLIN, 0});
+      index.push_back(i);
+    }
+  while (!waiting.empty()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    int rc = left > 0 ? ::poll(waiting.data(), waiting.size(), static_cast<int>(left)) : 0;
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) {
+      for (size_t k : index) result[k] = Error(ETIMEDOUT, "node init pid {} did not exit after SIGKILL", nodes[k].pid);
+      break;
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < waiting.size(); ++k) {
+      if (!waiting[k].revents) {
+        waiting[kept] = waiting[k];
+        index[kept++] = index[k];
+        continue;
+      }
+      // When the node was started by this very process (the C++ API), it is
+      // our child: reap it, or it stays a zombie. For anyone else's: ECHILD.
+      siginfo_t info{};
+      ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(waiting[k].fd), &info, WEXITED | WNOHANG);
+    }
+    waiting.resize(kept);
+    index.resize(kept);
+  }
+  return result;
+}
+
 void kill_node(pid_t pid, uint64_t start_time, int timeout_ms) {
-  if (pid <= 0) return;
-  Fd fd(pidfd_open(pid));
-  if (!fd) {
-    if (errno == ESRCH) return;
-    throw_errno("opening pid {}", pid);
-  }
-  // The pidfd pins the identity; the start time says it is still our node.
-  uint64_t now = process_start_time(pid);
-  if (now == 0 || (start_time && now != start_time)) return;
-  if (pidfd_send_signal(fd.get(), SIGKILL) < 0) {
-    if (errno == ESRCH) return;
-    throw_errno("killing node init pid {}", pid);
-  }
-  if (!wait_readable(fd.get(), timeout_ms)) throw Error(ETIMEDOUT, "node init pid {} did not exit after SIGKILL", pid);
-  // When the node was started by this very process (the C++ API), it is our
-  // child: reap it, or it stays a zombie. For anyone else's child: ECHILD.
-  siginfo_t info{};
-  ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd.get()), &info, WEXITED | WNOHANG);
+  NodeProcess one{pid, start_time};
+  if (auto& e = kill_nodes({&one, 1}, timeout_ms).front()) throw *e;
 }
 
 }  // namespace netlab::node

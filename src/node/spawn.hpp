@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,16 @@ class NodeError : public Error {
 /// Throws NodeError for the first that failed ("node h1: mounting overlay: ... (EINVAL)")
 /// or that did not report within timeout_ms.
 void wait_ready(const std::vector<Started*>& nodes, int timeout_ms);
+
+/// A node's init, identified by its pid and start time (the pid alone may be reused).
+struct NodeProcess {
+  pid_t pid = 0;
+  uint64_t start_time = 0;
+};
+
+/// Kills many nodes: all are signalled first, then all are awaited. One result
+/// per node, nullopt when it is gone (or already was); same rules as kill_node.
+std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms = 5000);
 
 /// Kills a node by its PID 1 — if pid still has that start time — and waits
 /// until it is gone. Already gone (ESRCH, or a new process with that pid) is success.
