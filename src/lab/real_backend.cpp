@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <malloc.h>
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,7 @@
 #include "netlink/dump.hpp"
 #include "node/image.hpp"
 #include "util/overloaded.hpp"
+#include "util/parallel.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::lab {
@@ -181,6 +183,10 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   // Every socket is closed before the first clone: each child would copy them all.
   for (auto& [ns, s] : sockets_) closed_socket_requests_ += s.requests_sent();
   sockets_.clear();
+  // Each clone copies the page tables of every resident anonymous page: hand
+  // the heap that the network phases freed back to the kernel first (for 1000
+  // nodes, 18 MiB resident becomes 5, and a clone costs half).
+  malloc_trim(0);
   std::vector<node::Started> started;
   started.reserve(batch.size());
   std::vector<size_t> started_index;
@@ -246,6 +252,41 @@ void RealBackend::run_nodes(std::span<Action> batch) {
     if (s.exec_failures)
       spdlog::warn("node {}: {} exec command(s) failed; see {}/log", s.name, s.exec_failures,
                    node_dir(facts_, lab_name_, s.name));
+}
+
+void RealBackend::undo_step(std::span<const Undo> undos, const std::function<void(size_t, const Error*)>& done) {
+  auto all = [&](auto is) { return !undos.empty() && std::all_of(undos.begin(), undos.end(), is); };
+  if (all([](const Undo& u) { return std::holds_alternative<KillNode>(u); })) {
+    std::vector<node::NodeProcess> nodes;
+    for (const auto& u : undos) {
+      const auto& k = std::get<KillNode>(u);
+      nodes.push_back({k.pid, k.start_time});
+    }
+    auto results = node::kill_nodes(nodes);
+    for (size_t i = 0; i < results.size(); ++i) done(i, results[i] ? &*results[i] : nullptr);
+    return;
+  }
+  // The rest waits on the kernel per object (an RCU grace period behind each
+  // umount, cgroup teardown): a few threads overlap those waits.
+  // Links, nftables and host sysctls stay in order, on this thread (their
+  // sockets and namespaces are per thread).
+  if (all([](const Undo& u) {
+        return std::holds_alternative<RemoveCgroup>(u) || std::holds_alternative<Unpin>(u) ||
+               std::holds_alternative<RemoveDir>(u);
+      })) {
+    cgroups();  // made once, before the threads
+    std::vector<std::optional<Error>> results(undos.size());
+    parallel_for(undos.size(), 8, [&](size_t i) {
+      try {
+        undo(undos[i]);
+      } catch (const Error& e) {
+        results[i] = e;
+      }
+    });
+    for (size_t i = 0; i < results.size(); ++i) done(i, results[i] ? &*results[i] : nullptr);
+    return;
+  }
+  Backend::undo_step(undos, done);
 }
 
 void RealBackend::undo(const Undo& u) {

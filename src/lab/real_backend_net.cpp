@@ -2,6 +2,7 @@
 // and netns pins, one rtnetlink socket per namespace, each phase's requests
 // pipelined per namespace with acks mapped back to the plan's actions.
 #include <net/if.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <spdlog/spdlog.h>
@@ -60,7 +61,23 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     try {
       if (auto* f = std::get_if<CreateFabric>(&batch[i])) {
-        fabric_ = nl::Netns::create([&] { set_up_inside(kFabricNs); });
+        fabric_ = nl::Netns::create([&] {
+          set_up_inside(kFabricNs);
+          // The fabric only switches frames: its bridges and their ports need
+          // no IPv6 of their own. Without this, each port would autoconfigure,
+          // solicit routers and report multicast groups, and each of those
+          // completions walks the namespace's whole IPv6 routing table: O(N^2)
+          // for a bridge with N ports.
+          nl::write_sysctl("net.ipv6.conf.default.disable_ipv6", "1");
+          // Bridged frames skip the host's iptables (when br_netfilter is
+          // loaded, its switches are per namespace and default on): nodes
+          // filter with their own nftables, and a flooded frame would
+          // otherwise pass the hooks once per port.
+          for (const char* key : {"net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
+                                  "net.bridge.bridge-nf-call-arptables"}) {
+            if (::access(sysctl_path(key).c_str(), W_OK) == 0) nl::write_sysctl(key, "0");
+          }
+        });
         nl::pin(fabric_, f->pin);
       } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
         const topo::Node& node = lab_->nodes[lab_->find_node(n->node)];
