@@ -82,7 +82,8 @@ TEST_F(LabChecksTest, RingFailsOverToTheBackupRouteWhenALinkGoesDown) {
   EXPECT_EQ(route()["gateway"], "10.0.61.0") << "r1 kept the route through the dead link";
   EXPECT_TRUE(ping(lab + "-h1", "10.4.0.10")) << "the backup path does not carry the traffic";
   run_shell("ip -n " + lab + "-r2 link set eth0 up", &rc);
-  EXPECT_EQ(route()["gateway"], "10.0.12.0");
+  // The carrier comes back through linkwatch, asynchronously: wait for it.
+  EXPECT_TRUE(eventually([&] { return route()["gateway"] == "10.0.12.0"; })) << route().dump();
   destroy_ok(lab);
 }
 

@@ -5,10 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "support/fresh_ns.hpp"
 
@@ -99,6 +101,15 @@ std::string shipped_topology(const std::string& file, const std::string& new_nam
   static const std::regex name_line(R"(^name\s*=\s*"[^"]*")", std::regex::multiline);
   return std::regex_replace(ss.str(), name_line, "name = \"" + new_name + "\"",
                             std::regex_constants::format_first_only);
+}
+
+bool eventually(const std::function<bool()>& done, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 }  // namespace netlab::testing

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ nlohmann::json ip_json(const std::string& netns, const std::string& args);
 nlohmann::json tc_json(const std::string& netns, const std::string& args);
 
 /// busybox ping from inside a pinned netns: true if `count` pings got answers.
+/// Polls `done` every few ms until it holds or `timeout_ms` passes: for state the
+/// kernel reaches asynchronously (a carrier coming back goes through linkwatch).
+bool eventually(const std::function<bool()>& done, int timeout_ms = 3000);
+
 bool ping(const std::string& netns, const std::string& address, int count = 1, int wait_s = 1);
 
 /// Writes a topology file under dir and returns its path.
