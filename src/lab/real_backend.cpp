@@ -36,6 +36,7 @@ RealBackend::RealBackend(const topo::Lab* lab, HostFacts facts)
     : lab_(lab), facts_(std::move(facts)), host_(nl::Netns::current()) {
   if (lab_) lab_name_ = lab_->name;
   node::raise_fd_limit();
+  if (lab_) node::prepare_node_starts();  // low descriptor numbers, before a namespace is opened
 }
 
 RealBackend::~RealBackend() {

@@ -178,14 +178,14 @@ pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
 
 }  // namespace
 
-void node_child(const NodeSpec& spec, int release_fd, int ready_fd) {
+void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd) {
   g_ready_fd = ready_fd;
   // Every fd but our pipes (and the netns we will join) goes now, before we
   // block: a userns node waits here through the whole network phase, and the
   // copies of netlab's sockets, namespaces and other nodes' pipes it was cloned
   // with would keep them alive (and its end chained to theirs) meanwhile.
   {
-    int keep[] = {release_fd, ready_fd, spec.netns_fd};
+    int keep[] = {release_fd, ready_fd, netns_fd};
     std::sort(std::begin(keep), std::end(keep));
     unsigned next = 3;
     for (int fd : keep) {
@@ -207,7 +207,7 @@ void node_child(const NodeSpec& spec, int release_fd, int ready_fd) {
     check(::setgroups(0, nullptr), "dropping supplementary groups");
     check(::setresuid(0, 0, 0), "becoming root (uid 0) of the user namespace");
   } else {
-    check(::setns(spec.netns_fd, CLONE_NEWNET), "joining the node's network namespace");
+    check(::setns(netns_fd, CLONE_NEWNET), "joining the node's network namespace");
   }
   // Keep only the status pipe: the parent's sockets and namespace fds are not ours.
   int keep = ready_fd;

@@ -16,6 +16,8 @@ struct ReadyMessage {
   char step[200] = {};        // what failed, e.g. "mounting overlay on /run/netlab/x/root"
 };
 
-[[noreturn]] void node_child(const NodeSpec& spec, int release_fd, int ready_fd);
+/// `netns_fd` is the node's network namespace (unused for a userns node, whose
+/// namespace came with the clone).
+[[noreturn]] void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd);
 
 }  // namespace netlab::node::detail

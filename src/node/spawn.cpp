@@ -1,6 +1,7 @@
 #include "node/spawn.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -26,7 +29,11 @@ namespace {
 
 pid_t clone3_node(int cgroup_fd, int* pidfd, bool userns) {
   clone_args args{};
-  args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
+  // CLONE_FILES: the child starts on netlab's fd table instead of a copy of it
+  // (a deploy holds a descriptor per namespace and per started node, and the
+  // child would copy, then close, every one: O(N) per node). It leaves the
+  // shared table at once, keeping only the low slots (see SpawnSlots).
+  args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD | CLONE_FILES;
   if (userns) args.flags |= CLONE_NEWUSER | CLONE_NEWNET;  // the net namespace then belongs to the new user namespace
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
@@ -35,6 +42,53 @@ pid_t clone3_node(int cgroup_fd, int* pidfd, bool userns) {
     args.cgroup = static_cast<uint64_t>(cgroup_fd);
   }
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+// Descriptor numbers, reserved while the table is still small, where the
+// parent puts what one child keeps (release pipe, status pipe, netns) just
+// before cloning it. The child then leaves the shared table with
+// close_range(top + 1, ~0, CLOSE_RANGE_UNSHARE): the kernel copies only the few
+// descriptors below, and nothing of the parent's is closed one by one. A ring
+// of slot sets lets the parent go on cloning while children leave: a set is
+// reused only after its last child said (on the set's own pipe) that it left.
+struct SlotSet {
+  int release = -1, ready = -1, netns = -1;
+  Fd left_r, left_w;  // the child writes one byte on left_w once it has its own table
+  bool pending = false;
+};
+
+struct SpawnSlots {
+  Fd devnull;  // what the slots hold when no child needs them
+  std::array<SlotSet, 16> ring;
+  size_t next = 0;
+  unsigned top = 0;  // highest reserved number
+};
+
+SpawnSlots& spawn_slots() {
+  static SpawnSlots slots = [] {
+    SpawnSlots s;
+    s.devnull = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!s.devnull) throw_errno("opening /dev/null");
+    int top = s.devnull.get();
+    for (auto& set : s.ring) {
+      int p[2];
+      if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("reserving descriptors for node starts");
+      set.left_r = Fd(p[0]);
+      set.left_w = Fd(p[1]);
+      for (int* slot : {&set.release, &set.ready, &set.netns}) {
+        *slot = ::fcntl(s.devnull.get(), F_DUPFD_CLOEXEC, 3);
+        if (*slot < 0) throw_errno("reserving descriptors for node starts");
+      }
+      top = std::max({top, set.left_w.get(), set.left_r.get(), set.release, set.ready, set.netns});
+    }
+    s.top = static_cast<unsigned>(top);
+    return s;
+  }();
+  return slots;
+}
+
+void fill_slot(int fd, int slot) {
+  if (::dup3(fd, slot, O_CLOEXEC) < 0) throw_errno("placing descriptor {} for a node start", fd);
 }
 
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
@@ -98,6 +152,32 @@ void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file
   }
 }
 
+void prepare_node_starts() { spawn_slots(); }
+
+namespace {
+
+// Waits until the set's last child has left the shared table, then empties it.
+void settle(SpawnSlots& slots, SlotSet& set) {
+  if (!set.pending) return;
+  pollfd p{set.left_r.get(), POLLIN, 0};
+  char left = 0;
+  while (true) {
+    int rc = ::poll(&p, 1, 10000);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc > 0 && ::read(set.left_r.get(), &left, 1) == 1) break;
+    throw Error(ETIMEDOUT, "a node's init did not start within 10 s");
+  }
+  set.pending = false;
+  for (int slot : {set.release, set.ready, set.netns}) fill_slot(slots.devnull.get(), slot);
+}
+
+}  // namespace
+
+void settle_node_starts() {
+  auto& slots = spawn_slots();
+  for (auto& set : slots.ring) settle(slots, set);
+}
+
 Started clone_node(const NodeSpec& spec, Cgroups* clone_into) {
   int release[2], ready[2];
   if (::pipe2(release, O_CLOEXEC) < 0) throw_errno("node {}: creating its release pipe", spec.name);
@@ -109,14 +189,27 @@ Started clone_node(const NodeSpec& spec, Cgroups* clone_into) {
   Fd release_r(release[0]), release_w(release[1]), ready_r(ready[0]), ready_w(ready[1]);
   Fd cgroup_fd;
   if (clone_into) cgroup_fd = clone_into->open_for_clone(spec.cgroup);
+  SpawnSlots& slots = spawn_slots();
+  SlotSet& set = slots.ring[slots.next++ % slots.ring.size()];
+  settle(slots, set);
+  fill_slot(release_r.get(), set.release);
+  fill_slot(ready_w.get(), set.ready);
+  fill_slot(spec.userns ? slots.devnull.get() : spec.netns_fd, set.netns);
   int pidfd = -1;
   pid_t pid = clone3_node(cgroup_fd.get(), &pidfd, spec.userns.has_value());
-  if (pid < 0) throw_errno("node {}: clone3 into new namespaces", spec.name);
-  if (pid == 0) {
-    ::close(release_w.release());  // else the child would hold its own release pipe open
-    ::close(ready_r.release());
-    detail::node_child(spec, release_r.get(), ready_w.get());
+  if (pid < 0) {
+    int err = errno;
+    for (int slot : {set.release, set.ready, set.netns}) fill_slot(slots.devnull.get(), slot);
+    throw Error(err, "node {}: clone3 into new namespaces", spec.name);
   }
+  if (pid == 0) {
+    // Nothing may touch the shared table before this.
+    if (::syscall(SYS_close_range, slots.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0) ::_exit(126);
+    char left = 'U';
+    if (::write(set.left_w.get(), &left, 1) != 1) ::_exit(126);
+    detail::node_child(spec, set.release, set.ready, set.netns);
+  }
+  set.pending = true;
   Started s;
   s.name = spec.name;
   s.pid = pid;
@@ -166,6 +259,7 @@ void abandon_node(Started& s) {
 }
 
 void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {
+  settle_node_starts();  // else netlab's own slot copies would hide a dead node's end of file
   std::vector<pollfd> fds;
   std::vector<size_t> index;
   for (size_t i = 0; i < nodes.size(); ++i) {
