@@ -36,6 +36,9 @@ void write_value(const std::string& path, const std::string& value) { write_file
 std::string read_value(const std::string& path) { return std::string(trim(read_file(path))); }
 
 void mkdir_p(const std::string& path) {
+  // Usually the parent exists (every node after a lab's first): one call.
+  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return;
+  if (errno != ENOENT) throw_errno("creating cgroup {}", path);
   // A parent can vanish under us when another lab's destroy removes the shared
   // parent it found empty: start again from the top (ENOENT), a few times.
   for (int attempt = 0;; ++attempt) {
