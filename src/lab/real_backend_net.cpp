@@ -54,8 +54,11 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
   // forwards) works the moment deploy returns. Everything a namespace needs
   // from the inside (that sysctl, its socket) is done while the thread is still
   // in it after creating or entering it: one round trip per namespace.
-  auto set_up_inside = [&](const std::string& ns) {
-    nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+  auto set_up_inside = [&](const std::string& ns, bool ipv6 = true) {
+    // A node without IPv6 has it off before its first interface exists: on a
+    // shared bridge every node's router solicitations and multicast reports
+    // reach every other node (O(N^2) packets for N nodes).
+    nl::write_sysctl(ipv6 ? "net.ipv6.conf.default.accept_dad" : "net.ipv6.conf.default.disable_ipv6", ipv6 ? "0" : "1");
     sockets_.emplace(ns, nl::RtnlSocket::open(ns_label(ns)));
   };
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -89,11 +92,11 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
           prestarted_.emplace(n->node, std::move(started));
           {
             nl::NetnsSwitch inside(netns);
-            set_up_inside(n->node);
+            set_up_inside(n->node, node.ipv6_enabled());
           }
           node_ns_[n->node] = std::move(netns);
         } else {
-          node_ns_[n->node] = nl::Netns::create([&] { set_up_inside(n->node); });
+          node_ns_[n->node] = nl::Netns::create([&] { set_up_inside(n->node, node.ipv6_enabled()); });
         }
       }
     } catch (Error& e) {

@@ -19,6 +19,22 @@ const Interface* Node::find_interface(const std::string& n) const {
   return nullptr;
 }
 
+std::string Node::first_ipv6_use() const {
+  for (const auto& i : interfaces)
+    for (const auto& a : i.addresses)
+      if (a.addr.is_v6()) return fmt::format("address {} on {}", a.str(), i.name);
+  for (const auto& r : routes)
+    if (r.to.addr.is_v6() || (r.via && r.via->is_v6())) return fmt::format("route to {}", r.to.str());
+  if (firewall)
+    for (const auto& p : firewall->allow_from)
+      if (p.addr.is_v6()) return fmt::format("firewall prefix {}", p.str());
+  for (const auto& [key, value] : sysctls)
+    if (key.rfind("net.ipv6.", 0) == 0) return fmt::format("sysctl {}", key);
+  return "";
+}
+
+bool Node::ipv6_enabled() const { return ipv6 ? *ipv6 : !first_ipv6_use().empty(); }
+
 bool Impairments::empty() const {
   return !delay && !jitter && !loss && !rate && !corrupt && !duplicate && !reorder;
 }

@@ -115,9 +115,16 @@ struct Node {
   std::vector<Bind> binds;
   bool userns = false;
   std::optional<UserSpec> user;
+  std::optional<bool> ipv6;        // unset: on when the node uses IPv6 (see ipv6_enabled)
   SourcePos pos;
 
   const Interface* find_interface(const std::string& name) const;
+  /// `ipv6` if set; else whether the node has an IPv6 address, route, firewall
+  /// prefix or net.ipv6 sysctl. A node without IPv6 has it disabled in its
+  /// namespace: no link-local, no router solicitations, no multicast reports.
+  bool ipv6_enabled() const;
+  /// The first IPv6 setting found ("address fd00::1/64 on eth0"), "" if none.
+  std::string first_ipv6_use() const;
 };
 
 /// Bridge attached to the host: a veth from the fabric namespace to the root

@@ -524,13 +524,14 @@ class Parser {
     if (!t) return wrong_type(n, where, "a table");
     check_keys(*t, {"image", "hostname", "cpus", "memory", "pids", "cpu_weight", "forwarding",
                     "interfaces", "routes", "nat", "firewall", "sysctls", "exec", "cmd", "env",
-                    "binds", "userns", "user"},
+                    "binds", "userns", "user", "ipv6"},
                where);
     limits_and_image(*t, where, node);
     node.hostname = node.name;
     if (auto v = t->get("hostname")) node.hostname = str(*v, where + " hostname").value_or(node.name);
     if (auto v = t->get("forwarding")) node.forwarding = boolean(*v, where + " forwarding").value_or(false);
     if (auto v = t->get("userns")) node.userns = boolean(*v, where + " userns").value_or(false);
+    if (auto v = t->get("ipv6")) node.ipv6 = boolean(*v, where + " ipv6");
     if (auto v = t->get("interfaces")) interfaces(*v, node);
     if (auto v = t->get("routes")) routes(*v, node);
     if (auto v = t->get("nat")) nat(*v, node);
@@ -808,8 +809,9 @@ class Parser {
     Node defaults;
     if (auto v = root.get("defaults")) {
       if (auto t = v->as_table()) {
-        check_keys(*t, {"image", "cpus", "memory", "pids", "cpu_weight", "env", "sysctls"}, "defaults");
+        check_keys(*t, {"image", "cpus", "memory", "pids", "cpu_weight", "env", "sysctls", "ipv6"}, "defaults");
         limits_and_image(*t, "defaults", defaults);
+        if (auto v = t->get("ipv6")) defaults.ipv6 = boolean(*v, "defaults ipv6");
       } else {
         wrong_type(*v, "defaults", "a table");
       }

@@ -66,6 +66,10 @@ class Validator {
       if (n.userns && n.user && (n.user->uid >= 65536 || n.user->gid >= 65536))
         ctx_.error(n.pos, fmt::format("node {}: user {}:{} is outside the 65536 ids its user namespace maps",
                                             n.name, n.user->uid, n.user->gid));
+      if (n.ipv6 == false) {
+        if (auto use = n.first_ipv6_use(); !use.empty())
+          ctx_.error(n.pos, fmt::format("node {}: ipv6 = false, but it has the {}", n.name, use));
+      }
       if (n.hostname.empty() || n.hostname.size() > 64)
         ctx_.error(n.pos, fmt::format("node {}: hostname must be 1..64 bytes", n.name));
       std::set<std::string> seen;

@@ -3,6 +3,7 @@
 // (a cross-check independent of netlab's own netlink code), pings pass where
 // the topology routes and fail where it doesn't, labs with the same names
 // coexist, and netlab executes nothing but the node programs asked for.
+#include <algorithm>
 #include <fstream>
 
 #include "support/lab_fixture.hpp"
@@ -215,6 +216,56 @@ endpoints = ["b:eth0", "lan"]
   destroy_ok(one);
   EXPECT_TRUE(ping(two + "-a", "10.1.0.2")) << "destroying one lab broke the other";
   destroy_ok(two);
+}
+
+TEST_F(LabNetworkTest, IPv6IsOnOnlyWhereTheNodeUsesItAndNeverInTheFabric) {
+  std::string name = lab_prefix_ + "6";
+  deploy_ok(topology(name, "name = \"" + name + R"("
+[bridges.lan]
+[nodes.plain]
+interfaces.eth0 = "10.6.0.1/24"
+[nodes.asked]
+ipv6 = true
+interfaces.eth0 = "10.6.0.2/24"
+[nodes.dual]
+interfaces.eth0 = ["10.6.0.3/24", "fd00:6::3/64"]
+[[links]]
+endpoints = ["plain:eth0", "lan"]
+[[links]]
+endpoints = ["asked:eth0", "lan"]
+[[links]]
+endpoints = ["dual:eth0", "lan"]
+)"));
+  auto v6_addresses = [&](const std::string& ns, const std::string& dev) {
+    std::vector<std::string> out;
+    for (const auto& link : ip_json(ns, "-6 addr show" + (dev.empty() ? "" : " dev " + dev)))
+      for (const auto& a : link.value("addr_info", nlohmann::json::array())) out.push_back(a["local"]);
+    return out;
+  };
+  auto sysctl = [&](const std::string& ns, const std::string& key) {
+    return run_shell("ip netns exec " + ns + " cat /proc/sys/" + key + " 2>/dev/null");
+  };
+  // No IPv6 setting: IPv6 is off on its interfaces, so it sends no solicitations or reports.
+  EXPECT_TRUE(v6_addresses(name + "-plain", "eth0").empty());
+  EXPECT_EQ(sysctl(name + "-plain", "net/ipv6/conf/eth0/disable_ipv6"), "1\n");
+  // Asked for: a link-local address, as Linux gives any interface.
+  auto asked = v6_addresses(name + "-asked", "eth0");
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].rfind("fe80:", 0), 0u) << asked[0];
+  // Used: its address and a link-local.
+  auto dual = v6_addresses(name + "-dual", "eth0");
+  EXPECT_NE(std::find(dual.begin(), dual.end(), "fd00:6::3"), dual.end());
+  EXPECT_EQ(dual.size(), 2u);
+  // IPv4 is untouched either way.
+  EXPECT_TRUE(ping(name + "-plain", "10.6.0.3"));
+  // The fabric only switches: no IPv6 address on its bridge or ports, and bridged
+  // frames skip the host's iptables when br_netfilter is loaded.
+  EXPECT_TRUE(v6_addresses("netlab-" + name, "").empty());
+  std::string nf = sysctl("netlab-" + name, "net/bridge/bridge-nf-call-ip6tables");
+  if (!nf.empty()) {
+    EXPECT_EQ(nf, "0\n");
+  }
+  destroy_ok(name);
 }
 
 TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {

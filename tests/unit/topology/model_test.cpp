@@ -49,6 +49,45 @@ hostname = "bee"
   EXPECT_EQ(b.env.at("B"), "3");
 }
 
+TEST(Model, IPv6IsOnWhereANodeUsesItOrAsksForIt) {
+  Lab lab = must_load(R"(name = "six"
+[bridges.lan]
+[nodes.plain]
+interfaces.eth0 = "10.0.0.1/24"
+[nodes.addr]
+interfaces.eth0 = ["10.0.0.2/24", "fd00::2/64"]
+[nodes.route]
+routes = [{ to = "fd00:1::/64", via = "fe80::1", dev = "eth0" }]
+[nodes.sysctl]
+sysctls = { "net.ipv6.conf.all.forwarding" = "1" }
+[nodes.asked]
+ipv6 = true
+[nodes.refused]
+ipv6 = false
+interfaces.eth0 = "10.0.0.3/24"
+[[links]]
+endpoints = ["plain:eth0", "lan"]
+[[links]]
+endpoints = ["addr:eth0", "lan"]
+[[links]]
+endpoints = ["route:eth0", "lan"]
+[[links]]
+endpoints = ["refused:eth0", "lan"]
+)");
+  ASSERT_EQ(lab.nodes.size(), 6u);
+  auto node = [&](const char* n) { return lab.nodes[static_cast<size_t>(lab.find_node(n))]; };
+  EXPECT_FALSE(node("plain").ipv6_enabled());
+  EXPECT_TRUE(node("addr").ipv6_enabled());
+  EXPECT_EQ(node("addr").first_ipv6_use(), "address fd00::2/64 on eth0");
+  EXPECT_TRUE(node("route").ipv6_enabled());
+  EXPECT_TRUE(node("sysctl").ipv6_enabled());
+  EXPECT_TRUE(node("asked").ipv6_enabled());
+  EXPECT_FALSE(node("refused").ipv6_enabled());
+
+  Lab on = must_load("name = \"d\"\n[defaults]\nipv6 = true\n[nodes.a]\n");
+  EXPECT_TRUE(on.nodes[0].ipv6_enabled());
+}
+
 TEST(Model, NamesResolveAndLinksMayNameUndeclaredInterfaces) {
   Lab lab = must_load(R"(name = "r"
 [bridges.lan]
