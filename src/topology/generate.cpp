@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "topology/model.hpp"
 #include "util/error.hpp"
 
 namespace netlab::topo {
@@ -154,7 +155,9 @@ int prefix_for(uint64_t hosts) {  // smallest prefix with room for hosts + netwo
 
 std::string gen_star(const GenerateSpec& s, Writer& w) {
   int n = s.n;
-  need(n >= 1 && n <= 100000, "star needs 1..100000 nodes");
+  need(n >= 1 && static_cast<size_t>(n) <= kMaxBridgePorts,
+       fmt::format("star needs 1..{} nodes (the ports a Linux bridge takes); tree and clos build larger LANs",
+                   kMaxBridgePorts));
   Pool lan = parse_pool(s.lan_pool, "lan pool");
   int len = prefix_for(static_cast<uint64_t>(n));
   need(len >= lan.len, "lan pool " + s.lan_pool + " is too small");

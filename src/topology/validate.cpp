@@ -235,14 +235,21 @@ class Validator {
   }
 
   void bridges() {
-    std::vector<bool> linked(lab_.bridges.size(), false);
+    std::vector<size_t> ports(lab_.bridges.size(), 0);
     for (auto& l : lab_.links)
       for (auto& e : l.ends)
-        if (e.bridge_index >= 0) linked[e.bridge_index] = true;
+        if (e.bridge_index >= 0) ++ports[static_cast<size_t>(e.bridge_index)];
     std::set<std::string> host_ifaces;
     for (size_t i = 0; i < lab_.bridges.size(); ++i) {
       auto& b = lab_.bridges[i];
-      if (!linked[i] && !b.host) ctx_.diags.warning(b.pos, fmt::format("bridge {} has no links", b.name));
+      if (!ports[i] && !b.host) ctx_.diags.warning(b.pos, fmt::format("bridge {} has no links", b.name));
+      // The kernel numbers a bridge's ports in 10 bits (BR_MAX_PORTS): the
+      // 1024th enslave fails with EXFULL. Say so before building anything.
+      size_t total = ports[i] + (b.host ? 1 : 0);
+      if (total > kMaxBridgePorts)
+        ctx_.error(b.pos, fmt::format("bridge {} has {} ports; a Linux bridge takes at most {} (split the LAN, "
+                                      "e.g. `netlab generate tree` or `clos`)",
+                                      b.name, total, kMaxBridgePorts));
       if (!b.host) continue;
       if (b.host->iface.empty()) {
         std::string name = lab_.name + "-" + b.name;

@@ -87,7 +87,7 @@ TEST(GenerateVerb, OutputValidatesAndBadArgumentsAreUserErrors) {
   unlink(path);
   EXPECT_EQ(netlab("generate star").code, 1);
   EXPECT_EQ(netlab("generate blob 3").code, 1);
-  auto tiny = netlab("generate star 5000 --lan-pool 192.168.0.0/24");
+  auto tiny = netlab("generate star 1000 --lan-pool 192.168.0.0/24");
   EXPECT_EQ(tiny.code, 1);
   EXPECT_NE(tiny.err.find("too small"), std::string::npos) << tiny.err;
 }

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "topology/generate.hpp"
 #include "topology/parse.hpp"
 #include "util/error.hpp"
@@ -211,7 +213,7 @@ TEST(Generate, EveryKindValidatesWithTheRequestedCounts) {
   std::vector<GenCase> cases = {
       {spec(GenerateKind::kLine, 2), 2, 1, 0},     {spec(GenerateKind::kLine, 1000), 1000, 999, 0},
       {spec(GenerateKind::kRing, 3), 3, 3, 0},     {spec(GenerateKind::kRing, 7), 7, 7, 0},
-      {spec(GenerateKind::kStar, 1), 1, 1, 1},     {spec(GenerateKind::kStar, 2000), 2000, 2000, 1},
+      {spec(GenerateKind::kStar, 1), 1, 1, 1},     {spec(GenerateKind::kStar, 1023), 1023, 1023, 1},
       {spec(GenerateKind::kTree, 3, 2), 15, 14, 0}, {spec(GenerateKind::kTree, 1, 5), 6, 5, 0},
       {spec(GenerateKind::kClos, 2, 4, 3), 2 + 4 + 12, 4 * 2 + 4 + 12, 4},
   };
@@ -248,6 +250,22 @@ TEST(Generate, RejectsImpossibleSizes) {
   s.n = 5000;
   s.lan_pool = "192.168.0.0/24";
   EXPECT_THROW(generate(s), Error);
+  s.n = 1024;  // one port more than a Linux bridge takes
+  s.lan_pool = "10.0.0.0/16";
+  EXPECT_THROW(generate(s), Error);
+  s.n = 1023;
+  EXPECT_NO_THROW(generate(s));
+}
+
+TEST(Model, ABridgeWithMoreThan1023PortsIsRefusedBeforeAnythingIsBuilt) {
+  std::string text = "name = \"big\"\n[bridges.sw]\n";
+  for (int i = 1; i <= 1024; ++i)
+    text += fmt::format("[nodes.h{0}]\ninterfaces.eth0 = \"10.1.{1}.{2}/16\"\n[[links]]\nendpoints = [\"h{0}:eth0\", \"sw\"]\n",
+                        i, i / 250, i % 250 + 1);
+  Diagnostics diags;
+  EXPECT_FALSE(load_string(text, "big.toml", diags));
+  EXPECT_NE(diags.render(text).find("bridge sw has 1024 ports; a Linux bridge takes at most 1023"), std::string::npos)
+      << diags.render(text);
 }
 
 }  // namespace
