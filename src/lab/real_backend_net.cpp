@@ -87,7 +87,7 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
         if (node.userns) {
           // Its network namespace must belong to its user namespace: the node's
           // init is cloned now, with both, and waits until the nodes phase.
-          auto started = node::clone_node(node_spec(node), nullptr);
+          auto started = node::clone_node(node_spec(node));
           auto netns = nl::Netns::open(fmt::format("/proc/{}/ns/net", started.pid));
           prestarted_.emplace(n->node, std::move(started));
           {

@@ -38,8 +38,6 @@ class Cgroups {
   virtual void create(const std::string& rel, const CgroupLimits& limits) = 0;
   /// Moves `pid` into the group (every hierarchy on v1).
   virtual void attach(const std::string& rel, pid_t pid) = 0;
-  /// An O_DIRECTORY fd of the group for clone3(CLONE_INTO_CGROUP) (v2), or an invalid Fd (v1).
-  virtual Fd open_for_clone(const std::string& rel) = 0;
   /// Pids in the group (one hierarchy suffices: v1 nodes are in all of them).
   virtual std::vector<pid_t> procs(const std::string& rel) = 0;
   /// Kills what is left in the group, waits until it is empty (bounded), removes

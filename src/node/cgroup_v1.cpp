@@ -49,7 +49,6 @@ class CgroupsV1 : public Cgroups {
     for (const char* h : kHierarchies) detail::write_value(dir(h, rel) + "/cgroup.procs", std::to_string(pid));
   }
 
-  Fd open_for_clone(const std::string&) override { return Fd(); }
 
   std::vector<pid_t> procs(const std::string& rel) override {
     std::vector<pid_t> out;

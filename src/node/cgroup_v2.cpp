@@ -1,6 +1,5 @@
 // cgroup v2: one tree; controllers are enabled for children through
-// cgroup.subtree_control on every ancestor of a node's group; a node starts
-// inside its group through clone3(CLONE_INTO_CGROUP).
+// cgroup.subtree_control on every ancestor of a node's group.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <fmt/format.h>
@@ -53,12 +52,6 @@ class CgroupsV2 : public Cgroups {
 
   void attach(const std::string& rel, pid_t pid) override {
     detail::write_value(dir(rel) + "/cgroup.procs", std::to_string(pid));
-  }
-
-  Fd open_for_clone(const std::string& rel) override {
-    Fd fd(::open(dir(rel).c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_errno("opening cgroup {}", dir(rel));
-    return fd;
   }
 
   std::vector<pid_t> procs(const std::string& rel) override {

@@ -1,10 +1,17 @@
-// Internal to node/: the code the cloned child runs — set the node up, report
-// to netlab over the status pipe, then stay as the node's PID 1.
+// The protocol between netlab and a node's init (netlab-init, src/node/init/),
+// which netlab execs in the node's new namespaces:
+//
+//   netlab-init NODE RELEASE_FD READY_FD NETNS_FD
+//
+// On RELEASE_FD (a stream socket) the init first reads the spec (a 4-byte
+// length in host order, then encode_spec's message), then blocks for one byte
+// that says it is in its cgroup and may go; end of file instead means netlab
+// gave up. It sets the node up and writes one ReadyMessage on READY_FD.
+// NETNS_FD is the network namespace to join (-1 for a userns node, whose
+// namespace came with the clone).
 #pragma once
 
 #include <cstdint>
-
-#include "node/spawn.hpp"
 
 namespace netlab::node::detail {
 
@@ -16,8 +23,6 @@ struct ReadyMessage {
   char step[200] = {};        // what failed, e.g. "mounting overlay on /run/netlab/x/root"
 };
 
-/// `netns_fd` is the node's network namespace (unused for a userns node, whose
-/// namespace came with the clone).
-[[noreturn]] void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd);
+inline constexpr const char* kInitProgram = "netlab-init";
 
 }  // namespace netlab::node::detail

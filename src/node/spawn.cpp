@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
+#include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,9 +18,11 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "node/init.hpp"
@@ -27,20 +32,18 @@ namespace netlab::node {
 
 namespace {
 
-pid_t clone3_node(int cgroup_fd, int* pidfd, bool userns) {
+constexpr uint64_t kNodeNamespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+
+// A userns node: a fork-like clone3, because the child must wait for its ID
+// maps before it execs (an exec in an unmapped user namespace drops every
+// capability). Its network namespace comes with it and belongs to its user
+// namespace. CLONE_FILES: the child starts on netlab's descriptor table instead
+// of a copy (see SpawnSlots).
+pid_t clone3_userns_node(int* pidfd) {
   clone_args args{};
-  // CLONE_FILES: the child starts on netlab's fd table instead of a copy of it
-  // (a deploy holds a descriptor per namespace and per started node, and the
-  // child would copy, then close, every one: O(N) per node). It leaves the
-  // shared table at once, keeping only the low slots (see SpawnSlots).
-  args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD | CLONE_FILES;
-  if (userns) args.flags |= CLONE_NEWUSER | CLONE_NEWNET;  // the net namespace then belongs to the new user namespace
+  args.flags = kNodeNamespaces | CLONE_NEWUSER | CLONE_NEWNET | CLONE_PIDFD | CLONE_FILES;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
 }
 
@@ -178,52 +181,191 @@ void settle_node_starts() {
   for (auto& set : slots.ring) settle(slots, set);
 }
 
-Started clone_node(const NodeSpec& spec, Cgroups* clone_into) {
+namespace {
+
+bool executable(const std::string& path) { return !path.empty() && ::access(path.c_str(), X_OK) == 0; }
+
+// $NETLAB_INIT, else beside the running program (the build tree, or bin/ with
+// ../libexec/netlab/ when installed), else where the build put it.
+const std::string& init_program() {
+  static std::string found;
+  if (!found.empty()) return found;
+  std::vector<std::string> tried;
+  if (const char* env = std::getenv("NETLAB_INIT"); env && *env) {
+    if (!executable(env)) throw Error(errno, "NETLAB_INIT={} is not an executable node init", env);
+    return found = env;
+  }
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& candidate : {(self / detail::kInitProgram).string(),
+                                (self / "../libexec/netlab" / detail::kInitProgram).lexically_normal().string(),
+                                std::string(NETLAB_INIT_INSTALL_PATH), std::string(NETLAB_INIT_BUILD_PATH)}) {
+    if (executable(candidate)) return found = candidate;
+    tried.push_back(candidate);
+  }
+  throw Error(ENOENT, "the node init program {} is missing (looked at {}); set NETLAB_INIT to its path",
+              detail::kInitProgram, join(tried, ", "));
+}
+
+// Everything the child needs between clone and exec, prepared by the parent:
+// a vfork child shares netlab's memory and must not allocate.
+struct ExecInit {
+  const char* path = nullptr;
+  std::array<std::string, 5> args;
+  std::array<char*, 6> argv{};
+  std::array<char*, 1> envp{};
+  std::array<int, 3> keep{};  // slots that stay open across the exec
+  unsigned top = 0;
+  int release = -1, ready = -1;
+  int err = 0;  // set by a vfork child whose exec failed
+};
+
+// The child's last steps before the exec: leave the shared descriptor table
+// (the kernel copies only the reserved low slots), let the three slots of this
+// node survive the exec.
+bool leave_table(ExecInit& e) {
+  if (::syscall(SYS_close_range, e.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0) return false;
+  for (int fd : e.keep)
+    if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) < 0) return false;
+  return true;
+}
+
+int exec_init(void* arg) {  // a vfork child, on its own stack
+  auto& e = *static_cast<ExecInit*>(arg);
+  if (leave_table(e)) ::execve(e.path, e.argv.data(), e.envp.data());
+  e.err = errno;
+  ::_exit(127);
+}
+
+// A fork child writes its own failure report: the parent is not waiting on it.
+[[noreturn]] void report_and_exit(int ready_fd, const char* step) {
+  detail::ReadyMessage m;
+  m.status = 1;
+  m.errnum = errno;
+  std::memcpy(m.step, step, std::min(std::strlen(step), sizeof m.step - 1));
+  (void)!::write(ready_fd, &m, sizeof m);
+  ::_exit(127);
+}
+
+void send_all(int fd, const void* data, size_t size) {
+  auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("sending");
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+// The stack of a vfork child: one suffices, as the parent stays suspended until
+// its child has exec'd. The mutex keeps two threads from sharing it.
+std::mutex g_vfork_mutex;
+alignas(64) char g_vfork_stack[64 * 1024];
+
+}  // namespace
+
+Started clone_node(const NodeSpec& spec) {
+  const std::string& program = init_program();
   int release[2], ready[2];
-  if (::pipe2(release, O_CLOEXEC) < 0) throw_errno("node {}: creating its release pipe", spec.name);
+  // The release channel is a socket: a send to a node that died fails with
+  // EPIPE instead of raising SIGPIPE in netlab (or in a test using the API).
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0)
+    throw_errno("node {}: creating its release channel", spec.name);
   if (::pipe2(ready, O_CLOEXEC) < 0) {
     ::close(release[0]);
     ::close(release[1]);
     throw_errno("node {}: creating its status pipe", spec.name);
   }
   Fd release_r(release[0]), release_w(release[1]), ready_r(ready[0]), ready_w(ready[1]);
-  Fd cgroup_fd;
-  if (clone_into) cgroup_fd = clone_into->open_for_clone(spec.cgroup);
+  std::string message = encode_spec(spec);
+  auto size = static_cast<uint32_t>(message.size());
+
   SpawnSlots& slots = spawn_slots();
   SlotSet& set = slots.ring[slots.next++ % slots.ring.size()];
   settle(slots, set);
   fill_slot(release_r.get(), set.release);
   fill_slot(ready_w.get(), set.ready);
   fill_slot(spec.userns ? slots.devnull.get() : spec.netns_fd, set.netns);
-  int pidfd = -1;
-  pid_t pid = clone3_node(cgroup_fd.get(), &pidfd, spec.userns.has_value());
-  if (pid < 0) {
-    int err = errno;
+  auto empty_slots = [&] {
     for (int slot : {set.release, set.ready, set.netns}) fill_slot(slots.devnull.get(), slot);
-    throw Error(err, "node {}: clone3 into new namespaces", spec.name);
+  };
+
+  ExecInit e;
+  e.path = program.c_str();
+  e.args = {detail::kInitProgram, spec.name, std::to_string(set.release), std::to_string(set.ready),
+            std::to_string(spec.userns ? -1 : set.netns)};
+  for (size_t i = 0; i < e.args.size(); ++i) e.argv[i] = e.args[i].data();
+  e.keep = {set.release, set.ready, spec.userns ? -1 : set.netns};
+  e.top = slots.top;
+  e.release = set.release;
+  e.ready = set.ready;
+
+  int pidfd = -1;
+  pid_t pid;
+  if (!spec.userns) {
+    // CLONE_VM | CLONE_VFORK: the child runs in netlab's memory until its exec
+    // (nothing to copy), and we resume once it has exec'd or failed to.
+    sigset_t all, old;
+    sigfillset(&all);
+    std::lock_guard lock(g_vfork_mutex);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);  // no netlab handler may run in the child
+    pid = ::clone(exec_init, g_vfork_stack + sizeof g_vfork_stack,
+                  static_cast<int>(kNodeNamespaces | CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD) | SIGCHLD, &e,
+                  &pidfd);
+    int clone_errno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (pid < 0) {
+      empty_slots();
+      throw Error(clone_errno, "node {}: clone into new namespaces", spec.name);
+    }
+    empty_slots();  // the child has its own table now
+    if (e.err) {
+      siginfo_t info{};
+      ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
+      ::close(pidfd);
+      throw Error(e.err, "node {}: executing {}", spec.name, program);
+    }
+  } else {
+    pid = clone3_userns_node(&pidfd);
+    if (pid < 0) {
+      int err = errno;
+      empty_slots();
+      throw Error(err, "node {}: clone3 into new namespaces", spec.name);
+    }
+    if (pid == 0) {
+      // Nothing may touch the shared table before this.
+      if (::syscall(SYS_close_range, slots.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0) ::_exit(126);
+      char byte = 'U';
+      if (::write(set.left_w.get(), &byte, 1) != 1) ::_exit(126);
+      if (::read(e.release, &byte, 1) != 1) ::_exit(125);  // netlab gave up before writing our maps
+      // Become the namespace's root (a host uid of no power) before the exec,
+      // so that the init keeps the namespace's capabilities.
+      if (::setresgid(0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (gid 0) of the user namespace");
+      if (::setgroups(0, nullptr) < 0) report_and_exit(e.ready, "dropping supplementary groups");
+      if (::setresuid(0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (uid 0) of the user namespace");
+      if (leave_table(e)) ::execve(e.path, e.argv.data(), e.envp.data());
+      report_and_exit(e.ready, "executing the node init");
+    }
+    set.pending = true;
   }
-  if (pid == 0) {
-    // Nothing may touch the shared table before this.
-    if (::syscall(SYS_close_range, slots.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0) ::_exit(126);
-    char left = 'U';
-    if (::write(set.left_w.get(), &left, 1) != 1) ::_exit(126);
-    detail::node_child(spec, set.release, set.ready, set.netns);
-  }
-  set.pending = true;
   Started s;
   s.name = spec.name;
   s.pid = pid;
   s.pidfd = Fd(pidfd);
   s.ready = std::move(ready_r);
   s.release = std::move(release_w);
-  s.in_cgroup = clone_into && clone_into->mode() == CgroupMode::kV2;
-  if (spec.userns) {
-    try {
+  try {
+    if (spec.userns) {
       write_id_maps(pid, *spec.userns);
-    } catch (Error& e) {
-      abandon_node(s);
-      throw e.wrap(fmt::format("node {}: mapping its user namespace", spec.name));
+      char mapped = 'M';
+      send_all(s.release.get(), &mapped, 1);
     }
+    send_all(s.release.get(), &size, sizeof size);
+    send_all(s.release.get(), message.data(), message.size());
+  } catch (Error& e) {
+    abandon_node(s);
+    throw e.wrap(fmt::format("node {}: {}", spec.name, spec.userns ? "mapping its user namespace" : "sending its spec"));
   }
   s.start_time = process_start_time(pid);
   return s;
@@ -238,12 +380,15 @@ void release_node(Started& s, const std::string& cgroup, Cgroups& cgroups) {
   }
   s.in_cgroup = true;
   char go = 1;
-  if (::write(s.release.get(), &go, 1) != 1) throw_errno("node {}: releasing it", s.name);
+  if (::send(s.release.get(), &go, 1, MSG_NOSIGNAL) != 1) {
+    if (errno == EPIPE) throw Error(EPIPE, "node {}: its init ({}) exited before it was released", s.name, init_program());
+    throw_errno("node {}: releasing it", s.name);
+  }
   s.release.reset();
 }
 
 Started start_node(const NodeSpec& spec, Cgroups& cgroups) {
-  Started s = clone_node(spec, &cgroups);
+  Started s = clone_node(spec);
   release_node(s, spec.cgroup, cgroups);
   return s;
 }

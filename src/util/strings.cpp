@@ -71,13 +71,6 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   return best;
 }
 
-std::string sysctl_path(const std::string& key) {
-  std::string path = "/proc/sys/" + key;
-  for (size_t i = std::string_view("/proc/sys/").size(); i < path.size(); ++i)
-    if (path[i] == '.') path[i] = '/';
-  return path;
-}
-
 std::string read_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("reading {}", path);

@@ -16,8 +16,14 @@ size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate closest to `word` within a small distance, or "" if none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
-/// "/proc/sys/net/ipv4/ip_forward" for "net.ipv4.ip_forward".
-std::string sysctl_path(const std::string& key);
+/// "/proc/sys/net/ipv4/ip_forward" for "net.ipv4.ip_forward". Inline: the
+/// static node init uses it without linking util.
+inline std::string sysctl_path(const std::string& key) {
+  std::string path = "/proc/sys/" + key;
+  for (size_t i = std::string_view("/proc/sys/").size(); i < path.size(); ++i)
+    if (path[i] == '.') path[i] = '/';
+  return path;
+}
 
 /// Reads a whole (small) file; throws netlab::Error with the path on failure.
 std::string read_file(const std::string& path);

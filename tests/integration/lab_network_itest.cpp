@@ -287,8 +287,15 @@ TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {
   ASSERT_NE(p, nullptr);
   deployed_.push_back(name);
   bool up = false;
+  size_t nodes = 0;
   char line[512];
-  while (!up && fgets(line, sizeof line, p)) up = std::string(line).find(" deployed: ") != std::string::npos;
+  while (!up && fgets(line, sizeof line, p)) {
+    std::string l(line);
+    if (auto at = l.find(" deployed: "); at != std::string::npos) {
+      up = true;
+      nodes = std::stoul(l.substr(at + 11));  // "... deployed: 3 nodes, ..."
+    }
+  }
   EXPECT_TRUE(up) << "deploy under strace did not report the lab up";
   destroy_ok(name);
   while (fgets(line, sizeof line, p)) {
@@ -299,16 +306,21 @@ TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {
   for (std::string line; std::getline(in, line);)
     if (line.find("execve(") != std::string::npos && line.find("= 0") != std::string::npos)
       execs.push_back(line);
-  // netlab itself, then exactly the node programs the topology asked for.
+  // netlab itself, its node init once per node, then exactly the node programs
+  // the topology asked for.
   std::string all;
   for (auto& e : execs) all += e + "\n";
-  ASSERT_EQ(execs.size(), 3u) << "executed:\n" << all;
+  ASSERT_GE(nodes, 3u);
+  ASSERT_EQ(execs.size(), 1 + nodes + 2) << "executed:\n" << all;
   EXPECT_NE(execs[0].find(std::string("execve(\"") + NETLAB_BINARY), std::string::npos) << all;
-  size_t asked = 0;
-  for (size_t i = 1; i < execs.size(); ++i)
+  size_t inits = 0, asked = 0;
+  for (size_t i = 1; i < execs.size(); ++i) {
+    if (execs[i].find("/netlab-init\", [\"netlab-init\", ") != std::string::npos) ++inits;
     if (execs[i].find("execve(\"/bin/true\"") != std::string::npos ||
         execs[i].find("execve(\"/bin/sleep\", [\"/bin/sleep\", \"600\"]") != std::string::npos)
       ++asked;
+  }
+  EXPECT_EQ(inits, nodes) << all;
   EXPECT_EQ(asked, 2u) << all;
 }
 

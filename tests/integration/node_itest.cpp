@@ -3,9 +3,13 @@
 // its own mounts), inside cgroups whose limits hold (memory, pids, CPU), with a
 // capability set that leaves out module loading and the clock, and reachable
 // through `netlab exec` and `ip netns exec`.
+#include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "support/lab_fixture.hpp"
 
@@ -63,6 +67,30 @@ TEST_F(NodeTest, HostnameAndAPidNamespaceWhosePid1IsTheInit) {
   int lines = 0;
   for (char c : ps.out) lines += c == '\n';
   EXPECT_EQ(lines, 3) << ps.out;
+}
+
+TEST_F(NodeTest, TheInitIsTheSmallStaticProgramHoldingNothingOfNetlabs) {
+  auto r = netlab({"inspect", lab_, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int pid = nlohmann::json::parse(r.out)["nodes"][0]["pid"];
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink(proc + "/exe", ec);
+  EXPECT_EQ(exe.filename(), "netlab-init") << exe;
+  // stdio only: no socket, namespace or pipe of netlab's came along.
+  std::vector<std::string> fds;
+  for (const auto& e : std::filesystem::directory_iterator(proc + "/fd")) fds.push_back(e.path().filename());
+  std::sort(fds.begin(), fds.end());
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2"}));
+  // Its own pages: a few dozen KiB, not a copy of netlab's heap.
+  std::ifstream rollup(proc + "/smaps_rollup");
+  long private_kib = -1;
+  for (std::string key; rollup >> key;) {
+    long v = 0;
+    if (key == "Private_Dirty:" && rollup >> v) private_kib = v;
+  }
+  EXPECT_GT(private_kib, 0);
+  EXPECT_LE(private_kib, 300) << "KiB private to an idle node's init";
 }
 
 TEST_F(NodeTest, TheInitReapsOrphans) {

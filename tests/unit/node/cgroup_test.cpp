@@ -48,7 +48,6 @@ TEST_F(CgroupDirTest, V2WritesControllersAndLimits) {
   EXPECT_EQ(read("netlab/lab1/h1/memory.max"), std::to_string(64ull << 20));
   EXPECT_EQ(read("netlab/lab1/h1/pids.max"), "256");
   EXPECT_EQ(read("netlab/lab1/h1/cpu.weight"), "200");
-  EXPECT_TRUE(cg->open_for_clone("netlab/lab1/h1").valid()) << "v2 starts nodes with CLONE_INTO_CGROUP";
 }
 
 TEST_F(CgroupDirTest, V2DisablesSwapWhenTheKernelHasIt) {
@@ -101,7 +100,6 @@ TEST_F(CgroupDirTest, V1WritesEachHierarchyAndMapsWeightToShares) {
   EXPECT_EQ(read("memory/netlab/lab/n/memory.limit_in_bytes"), std::to_string(32ull << 20));
   EXPECT_EQ(read("pids/netlab/lab/n/pids.max"), "64");
   EXPECT_TRUE(fs::is_directory(root_ / "cpuacct/netlab/lab/n"));
-  EXPECT_FALSE(cg->open_for_clone("netlab/lab/n").valid()) << "v1 attaches by pid before release";
 }
 
 TEST(CgroupWeight, MapsLikeSystemd) {

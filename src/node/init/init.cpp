@@ -1,5 +1,10 @@
-// The node's side of a start, in order: wait to be released (by then it is in
-// its cgroup), join the lab's network namespace, a cgroup namespace rooted at
+// netlab-init: a node's PID 1, exec'd by netlab in the node's new namespaces
+// (protocol in node/init.hpp). A small static program rather than a copy of
+// netlab: a clone that shares netlab's memory and execs at once copies no page
+// tables, and an idle node keeps only this program's few pages.
+//
+// The node's side of a start, in order: read the spec, wait to be released (by
+// then it is in its cgroup), join the lab's network namespace, a cgroup namespace rooted at
 // its own group, a private mount tree, the root filesystem (overlay, or the
 // host's directories read-only), bind mounts, /proc, /sys (read-only), a
 // minimal /dev, /tmp, pivot_root, hostname, sysctls, the capability bounding
@@ -8,8 +13,6 @@
 //
 // Every step that fails writes its errno and name to the status pipe, so the
 // deploy says "node h1: mounting overlay ...: Invalid argument (EINVAL)".
-#include "node/init.hpp"
-
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -25,11 +28,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
 
 #include "node/caps.hpp"
+#include "node/init.hpp"
+#include "node/spec.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::node::detail {
@@ -176,43 +182,28 @@ pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
   ::_exit(127);
 }
 
-}  // namespace
-
-void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd) {
-  g_ready_fd = ready_fd;
-  // Every fd but our pipes (and the netns we will join) goes now, before we
-  // block: a userns node waits here through the whole network phase, and the
-  // copies of netlab's sockets, namespaces and other nodes' pipes it was cloned
-  // with would keep them alive (and its end chained to theirs) meanwhile.
-  {
-    int keep[] = {release_fd, ready_fd, netns_fd};
-    std::sort(std::begin(keep), std::end(keep));
-    unsigned next = 3;
-    for (int fd : keep) {
-      if (fd < static_cast<int>(next)) continue;
-      if (static_cast<unsigned>(fd) > next) ::close_range(next, static_cast<unsigned>(fd) - 1, 0);
-      next = static_cast<unsigned>(fd) + 1;
-    }
-    ::close_range(next, ~0U, 0);
+bool read_all(int fd, void* buf, size_t size) {
+  auto* p = static_cast<char*>(buf);
+  while (size > 0) {
+    ssize_t n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
   }
+  return true;
+}
+
+[[noreturn]] void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd) {
+  std::string comm = "init:" + spec.name;  // ps shows the node
+  ::prctl(PR_SET_NAME, comm.substr(0, 15).c_str());
   char go = 0;
   if (::read(release_fd, &go, 1) != 1) ::_exit(125);  // netlab gave up on us before release
   ::close(release_fd);
-  std::string comm = "init:" + spec.name;  // ps shows the node, not a copy of `netlab deploy`
-  ::prctl(PR_SET_NAME, comm.substr(0, 15).c_str());
-  if (spec.userns) {
-    // Our network namespace came with the clone; netlab has written our ID
-    // maps. Become the namespace's root: a host uid of no power.
-    check(::setresgid(0, 0, 0), "becoming root (gid 0) of the user namespace");
-    check(::setgroups(0, nullptr), "dropping supplementary groups");
-    check(::setresuid(0, 0, 0), "becoming root (uid 0) of the user namespace");
-  } else {
-    check(::setns(netns_fd, CLONE_NEWNET), "joining the node's network namespace");
-  }
-  // Keep only the status pipe: the parent's sockets and namespace fds are not ours.
-  int keep = ready_fd;
-  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
-  ::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+  // A userns node became its namespace's root before the exec (see spawn.cpp);
+  // its network namespace came with the clone.
+  if (!spec.userns) check(::setns(netns_fd, CLONE_NEWNET), "joining the node's network namespace");
+  if (netns_fd >= 0) ::close(netns_fd);
   check(::unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
   check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "making the mount tree private");
 
@@ -288,6 +279,7 @@ void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd
   if (!spec.cmd.empty()) run(spec, spec.cmd);  // started before READY: deploy returns with it running
   (void)!::write(ready_fd, &ready, sizeof ready);
   ::close(ready_fd);
+  g_ready_fd = -1;
 
   while (true) {
     siginfo_t info{};
@@ -300,6 +292,48 @@ void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd
       ::_exit(0);
     }
   }
+}
+
+}  // namespace
+
+int init_main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "netlab-init is started by netlab deploy, not by hand\n");
+    return 2;
+  }
+  int release_fd = std::atoi(argv[2]), ready_fd = std::atoi(argv[3]), netns_fd = std::atoi(argv[4]);
+  g_ready_fd = ready_fd;
+  // Only our three descriptors (and stdio) stay: anything netlab's process
+  // held without close-on-exec is not the node's.
+  {
+    int keep[] = {release_fd, ready_fd, netns_fd};
+    std::sort(std::begin(keep), std::end(keep));
+    unsigned next = 3;
+    for (int fd : keep) {
+      if (fd < static_cast<int>(next)) continue;
+      if (static_cast<unsigned>(fd) > next) ::close_range(next, static_cast<unsigned>(fd) - 1, 0);
+      next = static_cast<unsigned>(fd) + 1;
+    }
+    ::close_range(next, ~0U, 0);
+  }
+  // netlab blocked every signal around the clone; the init sets its own mask.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  uint32_t size = 0;
+  std::string message;
+  if (!read_all(release_fd, &size, sizeof size)) ::_exit(125);  // netlab is gone
+  message.resize(size);
+  if (!read_all(release_fd, message.data(), size)) ::_exit(125);
+  NodeSpec spec;
+  try {
+    spec = decode_spec(message);
+  } catch (const std::exception&) {
+    errno = EINVAL;
+    fail(std::string("reading its spec from netlab (") + argv[1] + ")");
+  }
+  message = std::string();
+  node_child(spec, release_fd, ready_fd, netns_fd);
 }
 
 }  // namespace netlab::node::detail
