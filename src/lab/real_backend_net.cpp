@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <spdlog/spdlog.h>
 
 #include "lab/real_backend_impl.hpp"
@@ -13,6 +14,7 @@
 #include "netlink/link.hpp"
 #include "netlink/qdisc.hpp"
 #include "util/overloaded.hpp"
+#include "util/parallel.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::lab {
@@ -59,13 +61,17 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
     // shared bridge every node's router solicitations and multicast reports
     // reach every other node (O(N^2) packets for N nodes).
     nl::write_sysctl(ipv6 ? "net.ipv6.conf.default.accept_dad" : "net.ipv6.conf.default.disable_ipv6", ipv6 ? "0" : "1");
-    sockets_.emplace(ns, nl::RtnlSocket::open(ns_label(ns)));
+    return nl::RtnlSocket::open(ns_label(ns));
   };
+  // Plain node namespaces are made by two threads: the kernel sets a new
+  // namespace up under a shared lock (pernet_ops_rwsem is taken for reading),
+  // and one thread left a core idle for the whole phase.
+  std::vector<size_t> plain;
   for (size_t i = 0; i < batch.size(); ++i) {
     try {
       if (auto* f = std::get_if<CreateFabric>(&batch[i])) {
         fabric_ = nl::Netns::create([&] {
-          set_up_inside(kFabricNs);
+          sockets_.emplace(kFabricNs, set_up_inside(kFabricNs));
           // The fabric only switches frames: its bridges and their ports need
           // no IPv6 of their own. Without this, each port would autoconfigure,
           // solicit routers and report multicast groups, and each of those
@@ -84,24 +90,46 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
         nl::pin(fabric_, f->pin);
       } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
         const topo::Node& node = lab_->nodes[lab_->find_node(n->node)];
-        if (node.userns) {
-          // Its network namespace must belong to its user namespace: the node's
-          // init is cloned now, with both, and waits until the nodes phase.
-          auto started = node::clone_node(node_spec(node));
-          auto netns = nl::Netns::open(fmt::format("/proc/{}/ns/net", started.pid));
-          prestarted_.emplace(n->node, std::move(started));
-          {
-            nl::NetnsSwitch inside(netns);
-            set_up_inside(n->node, node.ipv6_enabled());
-          }
-          node_ns_[n->node] = std::move(netns);
-        } else {
-          node_ns_[n->node] = nl::Netns::create([&] { set_up_inside(n->node, node.ipv6_enabled()); });
+        if (!node.userns) {
+          plain.push_back(i);
+          continue;
         }
+        // Its network namespace must belong to its user namespace: the node's
+        // init is cloned now, with both, and waits until the nodes phase.
+        auto started = node::clone_node(node_spec(node));
+        auto netns = nl::Netns::open(fmt::format("/proc/{}/ns/net", started.pid));
+        prestarted_.emplace(n->node, std::move(started));
+        {
+          nl::NetnsSwitch inside(netns);
+          sockets_.emplace(n->node, set_up_inside(n->node, node.ipv6_enabled()));
+        }
+        node_ns_[n->node] = std::move(netns);
       }
     } catch (Error& e) {
       throw ActionError(i, std::move(e.wrap("creating " + describe(batch[i]))));
     }
+  }
+
+  struct Made {
+    nl::Netns netns;
+    std::optional<nl::RtnlSocket> socket;
+    std::optional<Error> error;
+  };
+  std::vector<Made> made(plain.size());
+  parallel_for(plain.size(), 2, [&](size_t k) {
+    const auto& n = std::get<CreateNodeNetns>(batch[plain[k]]);
+    try {
+      bool ipv6 = lab_->nodes[lab_->find_node(n.node)].ipv6_enabled();
+      made[k].netns = nl::Netns::create([&] { made[k].socket.emplace(set_up_inside(n.node, ipv6)); });
+    } catch (Error& e) {
+      made[k].error = std::move(e);
+    }
+  });
+  for (size_t k = 0; k < plain.size(); ++k) {
+    auto& n = std::get<CreateNodeNetns>(batch[plain[k]]);
+    if (made[k].error) throw ActionError(plain[k], std::move(made[k].error->wrap("creating " + describe(batch[plain[k]]))));
+    node_ns_[n.node] = std::move(made[k].netns);
+    sockets_.emplace(n.node, std::move(*made[k].socket));
   }
 }
 
