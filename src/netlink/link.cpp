@@ -58,6 +58,14 @@ NlMsg encode(const VethSpec& spec) {
   if (spec.mtu) rtnl_link_set_mtu(link.get(), spec.mtu);
   set_mac(link.get(), spec.mac, spec.str());
   rtnl_link_set_flags(link.get(), IFF_UP);
+  // One queue each way, asked for: without these the kernel gives a veth one
+  // queue per possible CPU, then trims it to one after registering it, and the
+  // trim waits for an expedited RCU grace period (synchronize_net) under the
+  // RTNL lock — twice per veth, serialising the whole links phase on it.
+  for (rtnl_link* end : {link.get(), peer}) {
+    rtnl_link_set_num_tx_queues(end, 1);
+    rtnl_link_set_num_rx_queues(end, 1);
+  }
 
   rtnl_link_set_name(peer, spec.peer_name.c_str());
   if (spec.peer_ns_fd >= 0) rtnl_link_set_ns_fd(peer, spec.peer_ns_fd);

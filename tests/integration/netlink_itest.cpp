@@ -71,6 +71,13 @@ TEST_F(NetlinkTest, VethInOneRequestWithBothEndsPlacedIndexedAndBridged) {
   EXPECT_EQ(j[0]["master"], "br0");
   EXPECT_EQ(j[0]["ifindex"], 10000);
   EXPECT_EQ(ip_json("n1", "link show dev eth0")[0]["ifindex"], 100);
+  // One queue each way on both ends, as asked (the kernel's default is one per
+  // possible CPU, trimmed after registration behind an RCU grace period).
+  auto n1 = ip_json("n1", "-d link show dev eth0");
+  for (const auto* end : {&j[0], &n1[0]}) {
+    EXPECT_EQ((*end)["num_tx_queues"], 1) << end->dump();
+    EXPECT_EQ((*end)["num_rx_queues"], 1) << end->dump();
+  }
   // Nothing was created in the test's own namespace.
   EXPECT_EQ(snapshot().links, std::vector<std::string>{"lo"});
   nl::unpin("/run/netns/fab");
