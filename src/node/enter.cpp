@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "node/caps.hpp"
+#include "node/exec_as.hpp"
 #include "node/spawn.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -69,19 +70,7 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
       std::fprintf(stderr, "netlab exec: restricting capabilities: %s\n", std::strerror(-rc));
       ::_exit(126);
     }
-    if (spec.user) {
-      gid_t gid = spec.user->second;
-      if (::setgroups(1, &gid) < 0 || ::setgid(gid) < 0 || ::setuid(spec.user->first) < 0) {
-        std::perror("netlab exec: switching user");
-        ::_exit(126);
-      }
-    }
-    std::vector<char*> args;
-    for (const auto& a : spec.argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::fprintf(stderr, "netlab exec: %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(errno == ENOENT ? 127 : 126);
+    exec_as(spec.user, spec.argv, "netlab exec");
   }
   // The terminal's signals go to the command (same process group); we only wait.
   ::signal(SIGINT, SIG_IGN);

@@ -1,6 +1,8 @@
-// Runs independent blocking kernel work on a few threads. Used where each item
-// waits on the kernel (an RCU grace period behind umount, a cgroup's rmdir)
-// more than it computes, so even two cores overlap the waits.
+// Runs independent blocking kernel work on a few threads: where each item waits
+// on the kernel (an RCU grace period behind umount, a cgroup's rmdir) more than
+// it computes, so even two cores overlap the waits; or where the kernel does the
+// work under a lock it shares (network namespaces are set up under one taken
+// for reading), so each core can do its part.
 #pragma once
 
 #include <algorithm>

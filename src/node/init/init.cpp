@@ -14,7 +14,6 @@
 // Every step that fails writes its errno and name to the status pipe, so the
 // deploy says "node h1: mounting overlay ...: Invalid argument (EINVAL)".
 #include <fcntl.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -34,6 +33,7 @@
 #include <utility>
 
 #include "node/caps.hpp"
+#include "node/exec_as.hpp"
 #include "node/init.hpp"
 #include "node/spec.hpp"
 #include "util/strings.hpp"
@@ -167,19 +167,7 @@ pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (spec.user) {
-    gid_t gid = spec.user->second;
-    if (::setgroups(1, &gid) < 0 || ::setgid(gid) < 0 || ::setuid(spec.user->first) < 0) {
-      std::perror("netlab-init: switching user");
-      ::_exit(126);
-    }
-  }
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execvp(args[0], args.data());
-  std::fprintf(stderr, "netlab-init: exec %s: %s\n", args[0], std::strerror(errno));
-  ::_exit(127);
+  exec_as(spec.user, argv, "netlab-init: exec");
 }
 
 bool read_all(int fd, void* buf, size_t size) {
