@@ -66,7 +66,7 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
     ::setenv("TERM", term ? term : "xterm", 1);
     for (const auto& [k, v] : spec.env) ::setenv(k.c_str(), v.c_str(), 1);
     // The same capabilities as the node's own processes, not netlab's.
-    if (int rc = restrict_bounding_set(spec.sys_admin); rc < 0) {
+    if (int rc = restrict_bounding_set(spec.sys_admin || userns); rc < 0) {
       std::fprintf(stderr, "netlab exec: restricting capabilities: %s\n", std::strerror(-rc));
       ::_exit(126);
     }

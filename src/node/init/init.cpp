@@ -177,7 +177,11 @@ bool read_all(int fd, void* buf, size_t size) {
   check(::sethostname(spec.hostname.data(), spec.hostname.size()), "setting the hostname");
   if (spec.userns) become_contained_root(netns_fd);
   ::close(netns_fd);
-  if (int rc = restrict_bounding_set(spec.sys_admin); rc < 0) {
+  // A contained node keeps CAP_SYS_ADMIN of its own user namespace (routing
+  // daemons such as FRR's zebra ask for it): that namespace owns nothing but
+  // the node's network, and a mount namespace it made would keep every mount
+  // of the node's locked.
+  if (int rc = restrict_bounding_set(spec.sys_admin || spec.userns.has_value()); rc < 0) {
     errno = -rc;
     fail("restricting the capability bounding set");
   }
