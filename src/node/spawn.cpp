@@ -38,19 +38,12 @@ constexpr uint64_t kNodeNamespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
 // parent puts what one child keeps (release pipe, status pipe, netns) just
 // before cloning it. The child then leaves the shared table with
 // close_range(top + 1, ~0, CLOSE_RANGE_UNSHARE): the kernel copies only the few
-// descriptors below, and nothing of the parent's is closed one by one. A ring
-// of slot sets lets the parent go on cloning while children leave: a set is
-// reused only after its last child said (on the set's own pipe) that it left.
-struct SlotSet {
-  int release = -1, ready = -1, netns = -1;
-  Fd left_r, left_w;  // the child writes one byte on left_w once it has its own table
-  bool pending = false;
-};
-
+// descriptors below, and nothing of the parent's is closed one by one. The
+// child is a vfork child: when clone returns it has its own table, and the
+// slots are emptied for the next one.
 struct SpawnSlots {
   Fd devnull;  // what the slots hold when no child needs them
-  std::array<SlotSet, 16> ring;
-  size_t next = 0;
+  int release = -1, ready = -1, netns = -1;
   unsigned top = 0;  // highest reserved number
 };
 
@@ -59,19 +52,11 @@ SpawnSlots& spawn_slots() {
     SpawnSlots s;
     s.devnull = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!s.devnull) throw_errno("opening /dev/null");
-    int top = s.devnull.get();
-    for (auto& set : s.ring) {
-      int p[2];
-      if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("reserving descriptors for node starts");
-      set.left_r = Fd(p[0]);
-      set.left_w = Fd(p[1]);
-      for (int* slot : {&set.release, &set.ready, &set.netns}) {
-        *slot = ::fcntl(s.devnull.get(), F_DUPFD_CLOEXEC, 3);
-        if (*slot < 0) throw_errno("reserving descriptors for node starts");
-      }
-      top = std::max({top, set.left_w.get(), set.left_r.get(), set.release, set.ready, set.netns});
+    for (int* slot : {&s.release, &s.ready, &s.netns}) {
+      *slot = ::fcntl(s.devnull.get(), F_DUPFD_CLOEXEC, 3);
+      if (*slot < 0) throw_errno("reserving descriptors for node starts");
     }
-    s.top = static_cast<unsigned>(top);
+    s.top = static_cast<unsigned>(std::max({s.devnull.get(), s.release, s.ready, s.netns}));
     return s;
   }();
   return slots;
@@ -147,30 +132,6 @@ void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file
 }
 
 void prepare_node_starts() { spawn_slots(); }
-
-namespace {
-
-// Waits until the set's last child has left the shared table, then empties it.
-void settle(SpawnSlots& slots, SlotSet& set) {
-  if (!set.pending) return;
-  pollfd p{set.left_r.get(), POLLIN, 0};
-  char left = 0;
-  while (true) {
-    int rc = ::poll(&p, 1, 10000);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc > 0 && ::read(set.left_r.get(), &left, 1) == 1) break;
-    throw Error(ETIMEDOUT, "a node's init did not start within 10 s");
-  }
-  set.pending = false;
-  for (int slot : {set.release, set.ready, set.netns}) fill_slot(slots.devnull.get(), slot);
-}
-
-}  // namespace
-
-void settle_node_starts() {
-  auto& slots = spawn_slots();
-  for (auto& set : slots.ring) settle(slots, set);
-}
 
 namespace {
 
@@ -263,8 +224,7 @@ Started clone_node(const NodeSpec& spec) {
   auto size = static_cast<uint32_t>(message.size());
 
   SpawnSlots& slots = spawn_slots();
-  SlotSet& set = slots.ring[slots.next++ % slots.ring.size()];
-  settle(slots, set);
+  SpawnSlots& set = slots;
   fill_slot(release_r.get(), set.release);
   fill_slot(ready_w.get(), set.ready);
   fill_slot(spec.netns_fd, set.netns);
@@ -359,7 +319,6 @@ void abandon_node(Started& s) {
 }
 
 void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {
-  settle_node_starts();  // else netlab's own slot copies would hide a dead node's end of file
   std::vector<pollfd> fds;
   std::vector<size_t> index;
   for (size_t i = 0; i < nodes.size(); ++i) {

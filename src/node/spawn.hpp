@@ -49,11 +49,6 @@ void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file
 /// (a deploy: before its namespaces); otherwise the first start does it.
 void prepare_node_starts();
 
-/// Waits until every node cloned so far has left netlab's descriptor table
-/// (the first thing each does), so that none of its descriptors stays open in
-/// netlab. Call it before waiting for the nodes (a status pipe's end of file
-/// then means the node died).
-void settle_node_starts();
 
 /// Starts the node and returns once it runs inside its cgroup (not once it is set up).
 Started start_node(const NodeSpec& spec, Cgroups& cgroups);

@@ -78,6 +78,11 @@ endpoints = ["c:eth0", "p:eth0"]
   EXPECT_NE(sh(lab, "c", "mount -o remount,rw /proc/sys").exit_code, 0);
   EXPECT_NE(sh(lab, "c", "mkdir -p /tmp/p && mount -t proc proc /tmp/p").exit_code, 0);
   EXPECT_NE(sh(lab, "c", "echo " + other + " > " + lease).exit_code, 0);
+  // The node's root may make a mount namespace of its own (CAP_SYS_ADMIN of
+  // its user namespace), but every mount it inherits there is locked.
+  auto own = sh(lab, "c", "unshare -m sh -c 'umount -l /proc/sys; echo " + other + " > " + lease + "'");
+  EXPECT_NE(own.exit_code, 0) << own.out << own.err;
+  EXPECT_NE(sh(lab, "c", "unshare -m sh -c 'mkdir -p /tmp/p && mount -t proc proc /tmp/p'").exit_code, 0);
   EXPECT_EQ(host_file(lease), before);
   EXPECT_EQ(host_file("/proc/sys/kernel/core_pattern"), core);
   // Masked kernel files read empty; the hostname is not the node's to change.

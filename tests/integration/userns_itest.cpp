@@ -123,9 +123,11 @@ endpoints = ["u:eth0", "p:eth0"]
   EXPECT_NE(run_shell("ip -n " + lab + "-u -4 -o addr show dev lo").find("10.99.0.1/32"), std::string::npos);
   EXPECT_EQ(in(lab, "u", {"ping", "-c", "1", "-W", "2", "10.6.0.2"}).exit_code, 0);
   EXPECT_TRUE(ping(lab + "-p", "10.6.0.1"));
-  // The same restricted capability set as any node.
-  EXPECT_EQ(field("/proc/" + std::to_string(pid) + "/status", "CapBnd:\t"),
-            field("/proc/" + std::to_string(init_pid(lab, "p")) + "/status", "CapBnd:\t"));
+  // The same restricted capability set as a privileged node, plus
+  // CAP_SYS_ADMIN — of its own user namespace only.
+  uint64_t contained = std::stoull(field("/proc/" + std::to_string(pid) + "/status", "CapBnd:\t"), nullptr, 16);
+  uint64_t privileged = std::stoull(field("/proc/" + std::to_string(init_pid(lab, "p")) + "/status", "CapBnd:\t"), nullptr, 16);
+  EXPECT_EQ(contained ^ privileged, uint64_t{1} << 21) << std::hex << contained << " " << privileged;
 
   // user = "1000:1000" inside a user namespace: uid 1000 inside, base + 1000 outside.
   EXPECT_EQ(in(lab, "w", {"id", "-u"}).out, "1000\n");
