@@ -85,10 +85,13 @@ std::string sysctl_refusal(const std::string& key) {
     if (!host_net(k)) return "";
     return "is host-global: the kernel keeps it in the host's network namespace only";
   }
-  if (key == "kernel.domainname") return "";  // UTS namespace
+  // Per UTS namespace, but the kernel lets only the host's root write the UTS
+  // sysctls: a node with a user namespace is refused at deploy.
+  if (key == "kernel.domainname")
+    return "cannot be set in a node: the kernel lets only the host's root write it, even in the node's UTS namespace";
   if (std::find(std::begin(kIpc), std::end(kIpc), k) != std::end(kIpc)) return "";
   return "is host-global: a node may set only sysctls of its own namespaces (net.*; kernel.shm*, "
-         "kernel.msg*, kernel.sem, fs.mqueue.*; kernel.domainname)";
+         "kernel.msg*, kernel.sem, fs.mqueue.*)";
 }
 
 }  // namespace netlab::topo

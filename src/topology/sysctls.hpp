@@ -13,8 +13,7 @@ namespace netlab::topo {
 /// ('/', an empty segment, a space or control character) or a host-global one.
 /// Accepted: net.* (resolved in the node's network namespace) except the keys
 /// the kernel keeps in the initial network namespace only; the IPC namespace's
-/// kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*; the UTS namespace's
-/// kernel.domainname.
+/// kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.*.
 std::string sysctl_refusal(const std::string& key);
 
 }  // namespace netlab::topo

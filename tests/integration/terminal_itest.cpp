@@ -67,13 +67,14 @@ struct UnderPty {
   }
 };
 
-class TerminalTest : public LabTest {
+// The parameter: extra node keys (a plain node, a user-namespace node).
+class TerminalTest : public LabTest, public ::testing::WithParamInterface<const char*> {
  protected:
   void SetUp() override {
     LabTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     lab_ = lab_prefix_ + "t";
-    deploy_ok(topology(lab_, "name = \"" + lab_ + "\"\n[nodes.h]\nimage = \"host\"\n"));
+    deploy_ok(topology(lab_, "name = \"" + lab_ + "\"\n[nodes.h]\nimage = \"host\"\n" + GetParam()));
     auto w = netlab({"exec", lab_, "h", "--", "perl", "-e",
                      "open(my $f, '>', '/tmp/probe.pl') or die; print $f $ARGV[0];", kProbe});
     ASSERT_EQ(w.exit_code, 0) << w.err;
@@ -209,7 +210,7 @@ class TerminalTest : public LabTest {
   termios before_{};
 };
 
-TEST_F(TerminalTest, ExecUnderATerminalGivesTheProgramAPtyOfTheNodesOwn) {
+TEST_P(TerminalTest, ExecUnderATerminalGivesTheProgramAPtyOfTheNodesOwn) {
   UnderPty p;
   start(p, {"exec", lab_, "h", "--", "perl", "/tmp/probe.pl"}, {true, true, true});
   master_for_wait_ = p.master;
@@ -222,7 +223,7 @@ TEST_F(TerminalTest, ExecUnderATerminalGivesTheProgramAPtyOfTheNodesOwn) {
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
 }
 
-TEST_F(TerminalTest, ExecWithoutATerminalOnItsFdsStartsANewSessionWithoutOne) {
+TEST_P(TerminalTest, ExecWithoutATerminalOnItsFdsStartsANewSessionWithoutOne) {
   // The caller's session has a controlling terminal, but stdin is /dev/null
   // and stdout/stderr a file: the program must not reach that terminal
   // through /dev/tty, and TIOCSTI fails everywhere.
@@ -236,7 +237,7 @@ TEST_F(TerminalTest, ExecWithoutATerminalOnItsFdsStartsANewSessionWithoutOne) {
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
 }
 
-TEST_F(TerminalTest, ExecPassesPipedStdinAndExitCodes) {
+TEST_P(TerminalTest, ExecPassesPipedStdinAndExitCodes) {
   int status = -1;
   std::string prefix = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " + NETLAB_BINARY + " exec " + lab_ + " h -- ";
   EXPECT_EQ(run_shell("printf 'one\\ntwo\\n' | " + prefix + "cat", &status), "one\ntwo\n");
@@ -247,7 +248,7 @@ TEST_F(TerminalTest, ExecPassesPipedStdinAndExitCodes) {
   EXPECT_EQ(status, 128 + SIGTERM);
 }
 
-TEST_F(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
+TEST_P(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
   UnderPty p;
   start(p, {"shell", lab_, "h"}, {true, true, true}, 33, 97);
   master_for_wait_ = p.master;
@@ -273,6 +274,9 @@ TEST_F(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
   expect_terminal_restored(p.slave);
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
 }
+
+INSTANTIATE_TEST_SUITE_P(Nodes, TerminalTest, ::testing::Values("", "userns = true\n"),
+                         [](const auto& info) { return std::string(info.param).empty() ? "Plain" : "Userns"; });
 
 }  // namespace
 }  // namespace netlab::testing

@@ -11,7 +11,7 @@ TEST(Sysctls, PerNamespaceKeysPass) {
   for (const char* key : {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.eth0.rp_filter",
                           "net.ipv4.tcp_syncookies", "net.core.somaxconn", "net.ipv4.route.min_pmtu",
                           "net.ipv4.neigh.eth0.gc_stale_time", "net.ipv6.route.max_size", "net.unix.max_dgram_qlen",
-                          "kernel.shmmni", "kernel.sem", "kernel.msgmnb", "fs.mqueue.msg_max", "kernel.domainname"})
+                          "kernel.shmmni", "kernel.sem", "kernel.msgmnb", "fs.mqueue.msg_max"})
     EXPECT_EQ(sysctl_refusal(key), "") << key;
 }
 
@@ -30,8 +30,9 @@ TEST(Sysctls, MalformedKeysAreRefused) {
     EXPECT_NE(sysctl_refusal(key).find("is not a sysctl name"), std::string::npos) << key;
 }
 
-TEST(Sysctls, HostnameHasItsOwnKey) {
+TEST(Sysctls, UtsKeysAreRefused) {
   EXPECT_NE(sysctl_refusal("kernel.hostname").find("`hostname` key"), std::string::npos);
+  EXPECT_NE(sysctl_refusal("kernel.domainname").find("cannot be set in a node"), std::string::npos);
 }
 
 }  // namespace
