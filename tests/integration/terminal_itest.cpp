@@ -237,6 +237,23 @@ TEST_P(TerminalTest, ExecWithoutATerminalOnItsFdsStartsANewSessionWithoutOne) {
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
 }
 
+TEST_P(TerminalTest, ExecWithOnlyOutputOnATerminalRelaysTheOutput) {
+  // stdin /dev/null, stdout and stderr the terminal: those two become the
+  // node's pty, relayed; line ends are processed once (by the caller's
+  // terminal), as if the program had written to it.
+  UnderPty p;
+  start(p, {"exec", lab_, "h", "--", "sh", "-c", "perl /tmp/probe.pl; printf 'a\\nb\\n'; readlink /proc/self/fd/1"}, {false, true, true});
+  master_for_wait_ = p.master;
+  EXPECT_EQ(wait_exit(p.pid), 0) << screen_;
+  EXPECT_NE(screen_.find("a\r\nb\r\n/dev/pts/"), std::string::npos) << screen_;
+  EXPECT_EQ(screen_.find("\r\r\n"), std::string::npos) << screen_;
+  auto probed = report();
+  expect_not_the_callers(probed, p.slave);
+  EXPECT_EQ(probed["0"].injected, 0);
+  expect_terminal_restored(p.slave);
+  EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
+}
+
 TEST_P(TerminalTest, ExecPassesPipedStdinAndExitCodes) {
   int status = -1;
   std::string prefix = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " + NETLAB_BINARY + " exec " + lab_ + " h -- ";
@@ -273,6 +290,35 @@ TEST_P(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
   expect_not_the_callers(report(), p.slave);
   expect_terminal_restored(p.slave);
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
+}
+
+TEST_P(TerminalTest, ShellRestoresTheTerminalWhenNetlabIsSignalled) {
+  UnderPty p;
+  start(p, {"shell", lab_, "h"}, {true, true, true});
+  master_for_wait_ = p.master;
+  std::string cmd = "echo M$((60+4))A\n";
+  ASSERT_EQ(::write(p.master, cmd.data(), cmd.size()), static_cast<ssize_t>(cmd.size()));
+  ASSERT_NE(read_until(p.master, "M64A").find("M64A"), std::string::npos) << screen_;
+  // The relay runs (raw mode is on); SIGTERM: netlab hangs the node's pty up,
+  // the shell ends on SIGHUP, and the terminal is as it was.
+  ASSERT_EQ(::kill(p.pid, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(p.pid), 128 + SIGHUP) << screen_;
+  expect_terminal_restored(p.slave);
+}
+
+TEST_P(TerminalTest, ShellReadsPipedInput) {
+  int status = -1;
+  std::string out = run_shell("printf 'echo M$((70+5))A\\nexit 3\\n' | NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " +
+                                  NETLAB_BINARY + " shell " + lab_ + " h",
+                              &status);
+  EXPECT_NE(out.find("M75A"), std::string::npos) << out;
+  EXPECT_EQ(status, 3);
+  // Input that ends without `exit`: end of file reaches the shell through its pty.
+  out = run_shell("echo 'echo M$((80+6))A' | NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " + NETLAB_BINARY +
+                      " shell " + lab_ + " h",
+                  &status);
+  EXPECT_NE(out.find("M86A"), std::string::npos) << out;
+  EXPECT_EQ(status, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Nodes, TerminalTest, ::testing::Values("", "userns = true\n"),
