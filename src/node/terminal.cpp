@@ -210,8 +210,9 @@ int relay_and_wait(pid_t child, const StdioPlan& plan, Fd master) {
           if (master) copy_window_size(plan.term_fd, master.get());
         } else if (!plan.raw) {
           // The terminal's ^C and ^\ reach netlab, not the program (it has a
-          // session of its own): pass them on, as kill(1) would have reached it.
-          ::kill(-child, sig);
+          // session of its own): pass them on to its process group (to the
+          // program alone if it has not made its session yet).
+          if (::kill(-child, sig) < 0) ::kill(child, sig);
         } else if (++hangups == 1) {
           // The caller goes away: hang the node's pty up, as closing a terminal
           // window does (SIGHUP to the program's session), and stop relaying.

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <map>
+#include <utility>
 #include <sstream>
 
 #include "support/lab_fixture.hpp"
@@ -62,6 +63,10 @@ struct UnderPty {
   int master = -1;
   int slave = -1;
   ~UnderPty() {
+    if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {  // a test that bailed out
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
     if (master >= 0) ::close(master);
     if (slave >= 0) ::close(slave);
   }
@@ -134,19 +139,18 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
   }
 
   /// netlab's exit code (-1 if it did not end within 20 s: then it is killed).
-  int wait_exit(pid_t pid) {
+  int wait_exit(UnderPty& p) {
+    pid_t pid = std::exchange(p.pid, -1);
     for (int i = 0; i < 2000; ++i) {
       int status = 0;
       pid_t r = ::waitpid(pid, &status, WNOHANG);
       if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       // Reading the user's side keeps a relay that writes from blocking.
-      pollfd pfd{master_for_wait_, POLLIN, 0};
-      if (master_for_wait_ >= 0 && ::poll(&pfd, 1, 10) > 0) {
+      pollfd pfd{p.master, POLLIN, 0};
+      if (::poll(&pfd, 1, 10) > 0) {
         char buf[4096];
-        ssize_t n = ::read(master_for_wait_, buf, sizeof buf);
+        ssize_t n = ::read(p.master, buf, sizeof buf);
         if (n > 0) screen_.append(buf, static_cast<size_t>(n));
-      } else if (master_for_wait_ < 0) {
-        ::poll(nullptr, 0, 10);
       }
     }
     ::kill(pid, SIGKILL);
@@ -206,15 +210,13 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
 
   std::string lab_;
   std::string screen_;  // everything the user's side showed
-  int master_for_wait_ = -1;
   termios before_{};
 };
 
 TEST_P(TerminalTest, ExecUnderATerminalGivesTheProgramAPtyOfTheNodesOwn) {
   UnderPty p;
   start(p, {"exec", lab_, "h", "--", "perl", "/tmp/probe.pl"}, {true, true, true});
-  master_for_wait_ = p.master;
-  EXPECT_EQ(wait_exit(p.pid), 0) << screen_;
+  EXPECT_EQ(wait_exit(p), 0) << screen_;
   auto probed = report();
   expect_not_the_callers(probed, p.slave);
   // The probe's own pty is its controlling terminal: /dev/tty works.
@@ -229,7 +231,7 @@ TEST_P(TerminalTest, ExecWithoutATerminalOnItsFdsStartsANewSessionWithoutOne) {
   // through /dev/tty, and TIOCSTI fails everywhere.
   UnderPty p;
   start(p, {"exec", lab_, "h", "--", "perl", "/tmp/probe.pl"}, {false, false, false});
-  EXPECT_EQ(wait_exit(p.pid), 0) << read_file(files_dir_ + "/" + lab_ + ".out");
+  EXPECT_EQ(wait_exit(p), 0) << read_file(files_dir_ + "/" + lab_ + ".out");
   auto probed = report();
   for (const auto& [name, pr] : probed) EXPECT_EQ(pr.injected, 0) << "TIOCSTI went through on " << name;
   EXPECT_EQ(probed["tty"].dev, 0u) << "the program has a controlling terminal";
@@ -243,8 +245,7 @@ TEST_P(TerminalTest, ExecWithOnlyOutputOnATerminalRelaysTheOutput) {
   // terminal), as if the program had written to it.
   UnderPty p;
   start(p, {"exec", lab_, "h", "--", "sh", "-c", "perl /tmp/probe.pl; printf 'a\\nb\\n'; readlink /proc/self/fd/1"}, {false, true, true});
-  master_for_wait_ = p.master;
-  EXPECT_EQ(wait_exit(p.pid), 0) << screen_;
+  EXPECT_EQ(wait_exit(p), 0) << screen_;
   EXPECT_NE(screen_.find("a\r\nb\r\n/dev/pts/"), std::string::npos) << screen_;
   EXPECT_EQ(screen_.find("\r\r\n"), std::string::npos) << screen_;
   auto probed = report();
@@ -268,7 +269,6 @@ TEST_P(TerminalTest, ExecPassesPipedStdinAndExitCodes) {
 TEST_P(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
   UnderPty p;
   start(p, {"shell", lab_, "h"}, {true, true, true}, 33, 97);
-  master_for_wait_ = p.master;
   // The markers are computed by the shell, so the echo of what was typed
   // cannot match them.
   std::string cmd = "perl /tmp/probe.pl; tty; stty size; echo M$((40+2))A\n";
@@ -286,7 +286,7 @@ TEST_P(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
   EXPECT_NE(screen.find("41 123"), std::string::npos) << "window size not passed on SIGWINCH:\n" << screen;
   cmd = "exit 7\n";
   ASSERT_EQ(::write(p.master, cmd.data(), cmd.size()), static_cast<ssize_t>(cmd.size()));
-  EXPECT_EQ(wait_exit(p.pid), 7) << screen_;
+  EXPECT_EQ(wait_exit(p), 7) << screen_;
   expect_not_the_callers(report(), p.slave);
   expect_terminal_restored(p.slave);
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
@@ -295,14 +295,13 @@ TEST_P(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
 TEST_P(TerminalTest, ShellRestoresTheTerminalWhenNetlabIsSignalled) {
   UnderPty p;
   start(p, {"shell", lab_, "h"}, {true, true, true});
-  master_for_wait_ = p.master;
   std::string cmd = "echo M$((60+4))A\n";
   ASSERT_EQ(::write(p.master, cmd.data(), cmd.size()), static_cast<ssize_t>(cmd.size()));
   ASSERT_NE(read_until(p.master, "M64A").find("M64A"), std::string::npos) << screen_;
   // The relay runs (raw mode is on); SIGTERM: netlab hangs the node's pty up,
   // the shell ends on SIGHUP, and the terminal is as it was.
   ASSERT_EQ(::kill(p.pid, SIGTERM), 0);
-  EXPECT_EQ(wait_exit(p.pid), 128 + SIGHUP) << screen_;
+  EXPECT_EQ(wait_exit(p), 128 + SIGHUP) << screen_;
   expect_terminal_restored(p.slave);
 }
 
