@@ -52,7 +52,8 @@ bool write_all(int fd, const char* p, size_t n) {
 
 void copy_window_size(int from, int to) {
   winsize ws{};
-  if (from >= 0 && ::ioctl(from, TIOCGWINSZ, &ws) == 0 && (ws.ws_row || ws.ws_col)) ::ioctl(to, TIOCSWINSZ, &ws);
+  if (from >= 0 && ::ioctl(from, TIOCGWINSZ, &ws) == 0 && (ws.ws_row || ws.ws_col))
+    ::ioctl(to, TIOCSWINSZ, &ws);
 }
 
 /// The caller's terminal in raw mode for the life of the relay.
@@ -109,14 +110,16 @@ Pty open_node_pty() {
   Pty pty;
   pty.master = Fd(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how)));
   if (!pty.master) throw_errno("opening the node's {}", path);
-  struct stat st{};
-  struct statfs fs{};
+  struct stat st {};
+  struct statfs fs {};
   if (::fstat(pty.master.get(), &st) < 0 || ::fstatfs(pty.master.get(), &fs) < 0)
     throw_errno("checking the node's {}", path);
-  if (fs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2)
+  if (fs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
+      minor(st.st_rdev) != 2)
     throw Error(ENOTTY, "the node's {} is not the ptmx of a devpts", path);
   int unlock = 0;
-  if (::ioctl(pty.master.get(), TIOCSPTLCK, &unlock) < 0) throw_errno("unlocking a pty of the node");
+  if (::ioctl(pty.master.get(), TIOCSPTLCK, &unlock) < 0)
+    throw_errno("unlocking a pty of the node");
   pty.slave = Fd(::ioctl(pty.master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!pty.slave) throw_errno("opening the peer of a pty of the node");
   return pty;
@@ -167,7 +170,7 @@ int relay_and_wait(pid_t child, const StdioPlan& plan, Fd master) {
   bool reaped = false;
   bool input_open = plan.relay_input;
   bool output_ok = plan.out_fd >= 0;
-  int hangups = 0;  // termination signals received in raw mode
+  int hangups = 0;      // termination signals received in raw mode
   std::string pending;  // caller -> pty, not yet taken by the pty
   char buf[8192];
 
@@ -248,7 +251,8 @@ int relay_and_wait(pid_t child, const StdioPlan& plan, Fd master) {
         // End of piped input: the pty's end-of-file character, which a program
         // reading the pty in canonical mode sees as end of file.
         termios t{};
-        if (!::isatty(0) && ::tcgetattr(master.get(), &t) == 0) pending.push_back(static_cast<char>(t.c_cc[VEOF]));
+        if (!::isatty(0) && ::tcgetattr(master.get(), &t) == 0)
+          pending.push_back(static_cast<char>(t.c_cc[VEOF]));
       }
     }
   }

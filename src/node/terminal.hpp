@@ -15,12 +15,12 @@ namespace netlab::node {
 
 /// How the caller's stdin, stdout and stderr reach a program started in a node.
 struct StdioPlan {
-  bool pty = false;           // the program gets a pty of the node's own
-  bool on_pty[3] = {};        // which of fds 0..2 become the pty (the others pass through)
-  bool relay_input = false;   // caller's fd 0 -> the pty
-  int out_fd = -1;            // the pty -> this caller fd
-  int term_fd = -1;           // the caller's terminal (termios, window size), -1 if none
-  bool raw = false;           // put term_fd in raw mode while relaying
+  bool pty = false;          // the program gets a pty of the node's own
+  bool on_pty[3] = {};       // which of fds 0..2 become the pty (the others pass through)
+  bool relay_input = false;  // caller's fd 0 -> the pty
+  int out_fd = -1;           // the pty -> this caller fd
+  int term_fd = -1;          // the caller's terminal (termios, window size), -1 if none
+  bool raw = false;          // put term_fd in raw mode while relaying
 };
 
 /// `netlab shell` (interactive): always a pty; all three fds are the pty.

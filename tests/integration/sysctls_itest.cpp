@@ -10,7 +10,9 @@
 namespace netlab::testing {
 namespace {
 
-std::string host(const std::string& path) { return std::string(trim(read_file("/proc/sys/" + path))); }
+std::string host(const std::string& path) {
+  return std::string(trim(read_file("/proc/sys/" + path)));
+}
 
 class SysctlTest : public LabTest {};
 
@@ -18,8 +20,7 @@ class SysctlTest : public LabTest {};
 // second lab with `userns = true` (run by hand, it passes) would disturb
 // UsernsTest, which counts every process of the host's user-namespace range.
 // Once nodes are contained by default, `privileged = true` belongs here.
-class NamespacedSysctlTest : public LabTest, public ::testing::WithParamInterface<const char*> {
-};
+class NamespacedSysctlTest : public LabTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_F(SysctlTest, AHostGlobalSysctlIsRefusedAndTheHostKeepsItsValue) {
   std::string lease = host("fs/lease-break-time");
@@ -33,9 +34,11 @@ sysctls = {{ "fs.lease-break-time" = {}, "kernel.core_pattern" = "|/bin/false" }
                                                lab, value));
   auto r = netlab({"deploy", path});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find(lab + ".toml:3:13: sysctl \"fs.lease-break-time\" is host-global"), std::string::npos)
+  EXPECT_NE(r.err.find(lab + ".toml:3:13: sysctl \"fs.lease-break-time\" is host-global"),
+            std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find(fmt::format("{}.toml:3:{}: sysctl", lab, 39 + value.size()) + " \"kernel.core_pattern\" is host-global"),
+  EXPECT_NE(r.err.find(fmt::format("{}.toml:3:{}: sysctl", lab, 39 + value.size()) +
+                       " \"kernel.core_pattern\" is host-global"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(host("fs/lease-break-time"), lease);

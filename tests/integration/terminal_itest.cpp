@@ -18,8 +18,8 @@
 
 #include <chrono>
 #include <map>
-#include <utility>
 #include <sstream>
+#include <utility>
 
 #include "support/lab_fixture.hpp"
 #include "util/strings.hpp"
@@ -82,7 +82,8 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
     LabTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     lab_ = lab_prefix_ + "t";
-    deploy_ok(topology(lab_, "name = \"" + lab_ + "\"\n[nodes.h]\nimage = \"host\"\n" + GetParam()));
+    deploy_ok(
+        topology(lab_, "name = \"" + lab_ + "\"\n[nodes.h]\nimage = \"host\"\n" + GetParam()));
     auto w = netlab({"exec", lab_, "h", "--", "perl", "-e",
                      "open(my $f, '>', '/tmp/probe.pl') or die; print $f $ARGV[0];", kProbe});
     ASSERT_EQ(w.exit_code, 0) << w.err;
@@ -95,8 +96,8 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
   /// Starts netlab ARGS with the test's pty as controlling terminal, window
   /// rows x cols; the fds in `on_pty` are the pty, the others /dev/null (in)
   /// or a file (out).
-  void start(UnderPty& p, const std::vector<std::string>& args, std::vector<bool> on_pty, unsigned short rows = 24,
-             unsigned short cols = 80) {
+  void start(UnderPty& p, const std::vector<std::string>& args, std::vector<bool> on_pty,
+             unsigned short rows = 24, unsigned short cols = 80) {
     winsize ws{rows, cols, 0, 0};
     ASSERT_EQ(::openpty(&p.master, &p.slave, nullptr, nullptr, &ws), 0);
     ASSERT_EQ(::tcgetattr(p.slave, &before_), 0);
@@ -129,7 +130,8 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
   std::string read_until(int master, const std::string& needle) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (screen_.find(needle) == std::string::npos) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       pollfd pfd{master, POLLIN, 0};
       if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
@@ -196,7 +198,7 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
 
   /// No fd of the probe, nor its /dev/tty, is the test's terminal.
   static void expect_not_the_callers(const std::map<std::string, Probed>& probed, int slave) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::fstat(slave, &st), 0);
     for (const auto& [name, p] : probed)
       EXPECT_FALSE(p.dev == st.st_dev && p.rdev == st.st_rdev)
@@ -236,7 +238,8 @@ TEST_P(TerminalTest, ExecWithoutATerminalOnItsFdsStartsANewSessionWithoutOne) {
   start(p, {"exec", lab_, "h", "--", "perl", "/tmp/probe.pl"}, {false, false, false});
   EXPECT_EQ(wait_exit(p), 0) << read_file(files_dir_ + "/" + lab_ + ".out");
   auto probed = report();
-  for (const auto& [name, pr] : probed) EXPECT_EQ(pr.injected, 0) << "TIOCSTI went through on " << name;
+  for (const auto& [name, pr] : probed)
+    EXPECT_EQ(pr.injected, 0) << "TIOCSTI went through on " << name;
   EXPECT_EQ(probed["tty"].dev, 0u) << "the program has a controlling terminal";
   expect_not_the_callers(probed, p.slave);
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
@@ -247,7 +250,10 @@ TEST_P(TerminalTest, ExecWithOnlyOutputOnATerminalRelaysTheOutput) {
   // node's pty, relayed; line ends are processed once (by the caller's
   // terminal), as if the program had written to it.
   UnderPty p;
-  start(p, {"exec", lab_, "h", "--", "sh", "-c", "perl /tmp/probe.pl; printf 'a\\nb\\n'; readlink /proc/self/fd/1"}, {false, true, true});
+  start(p,
+        {"exec", lab_, "h", "--", "sh", "-c",
+         "perl /tmp/probe.pl; printf 'a\\nb\\n'; readlink /proc/self/fd/1"},
+        {false, true, true});
   EXPECT_EQ(wait_exit(p), 0) << screen_;
   EXPECT_NE(screen_.find("a\r\nb\r\n/dev/pts/"), std::string::npos) << screen_;
   EXPECT_EQ(screen_.find("\r\r\n"), std::string::npos) << screen_;
@@ -260,7 +266,8 @@ TEST_P(TerminalTest, ExecWithOnlyOutputOnATerminalRelaysTheOutput) {
 
 TEST_P(TerminalTest, ExecPassesPipedStdinAndExitCodes) {
   int status = -1;
-  std::string prefix = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " + NETLAB_BINARY + " exec " + lab_ + " h -- ";
+  std::string prefix =
+      "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " + NETLAB_BINARY + " exec " + lab_ + " h -- ";
   EXPECT_EQ(run_shell("printf 'one\\ntwo\\n' | " + prefix + "cat", &status), "one\ntwo\n");
   EXPECT_EQ(status, 0);
   run_shell(prefix + "sh -c 'exit 5' </dev/null", &status);
@@ -278,15 +285,19 @@ TEST_P(TerminalTest, ShellRelaysAPtyWithWindowSizeAndExitCode) {
   ASSERT_EQ(::write(p.master, cmd.data(), cmd.size()), static_cast<ssize_t>(cmd.size()));
   std::string screen = read_until(p.master, "M42A");
   ASSERT_NE(screen.find("M42A"), std::string::npos) << screen;
-  EXPECT_NE(screen.find("33 97"), std::string::npos) << "window size not passed at start:\n" << screen;
-  EXPECT_NE(screen.find("/dev/pts/"), std::string::npos) << "the shell's tty has no name in the node:\n" << screen;
+  EXPECT_NE(screen.find("33 97"), std::string::npos) << "window size not passed at start:\n"
+                                                     << screen;
+  EXPECT_NE(screen.find("/dev/pts/"), std::string::npos)
+      << "the shell's tty has no name in the node:\n"
+      << screen;
   // The user resizes the window: netlab gets SIGWINCH and passes the size on.
   winsize ws{41, 123, 0, 0};
   ASSERT_EQ(::ioctl(p.master, TIOCSWINSZ, &ws), 0);
   cmd = "stty size; echo M$((50+3))A\n";
   ASSERT_EQ(::write(p.master, cmd.data(), cmd.size()), static_cast<ssize_t>(cmd.size()));
   screen = read_until(p.master, "M53A");
-  EXPECT_NE(screen.find("41 123"), std::string::npos) << "window size not passed on SIGWINCH:\n" << screen;
+  EXPECT_NE(screen.find("41 123"), std::string::npos) << "window size not passed on SIGWINCH:\n"
+                                                      << screen;
   cmd = "exit 7\n";
   ASSERT_EQ(::write(p.master, cmd.data(), cmd.size()), static_cast<ssize_t>(cmd.size()));
   EXPECT_EQ(wait_exit(p), 7) << screen_;
@@ -310,14 +321,15 @@ TEST_P(TerminalTest, ShellRestoresTheTerminalWhenNetlabIsSignalled) {
 
 TEST_P(TerminalTest, ShellReadsPipedInput) {
   int status = -1;
-  std::string out = run_shell("printf 'echo M$((70+5))A\\nexit 3\\n' | NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " +
-                                  NETLAB_BINARY + " shell " + lab_ + " h",
-                              &status);
+  std::string out =
+      run_shell("printf 'echo M$((70+5))A\\nexit 3\\n' | NETLAB_CGROUP_PARENT=" + cgroup_parent_ +
+                    " " + NETLAB_BINARY + " shell " + lab_ + " h",
+                &status);
   EXPECT_NE(out.find("M75A"), std::string::npos) << out;
   EXPECT_EQ(status, 3);
   // Input that ends without `exit`: end of file reaches the shell through its pty.
-  out = run_shell("echo 'echo M$((80+6))A' | NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " + NETLAB_BINARY +
-                      " shell " + lab_ + " h",
+  out = run_shell("echo 'echo M$((80+6))A' | NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " +
+                      NETLAB_BINARY + " shell " + lab_ + " h",
                   &status);
   EXPECT_NE(out.find("M86A"), std::string::npos) << out;
   EXPECT_EQ(status, 0);
