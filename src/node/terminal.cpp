@@ -98,6 +98,10 @@ StdioPlan plan_stdio(bool interactive) {
       break;
     }
   }
+  // A background job (`netlab exec ... &` from an interactive shell) may not
+  // read the terminal or switch it to raw mode (the kernel would stop it with
+  // SIGTTIN/SIGTTOU): its program gets the pty, output only.
+  if (p.relay_input && ::isatty(0) && ::tcgetpgrp(0) != ::getpgrp()) p.relay_input = false;
   p.raw = p.relay_input && ::isatty(0);
   return p;
 }

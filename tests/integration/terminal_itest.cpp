@@ -95,9 +95,10 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
 
   /// Starts netlab ARGS with the test's pty as controlling terminal, window
   /// rows x cols; the fds in `on_pty` are the pty, the others /dev/null (in)
-  /// or a file (out).
+  /// or a file (out). `background`: netlab runs as a background job of that
+  /// session (its process group is not the terminal's foreground one).
   void start(UnderPty& p, const std::vector<std::string>& args, std::vector<bool> on_pty,
-             unsigned short rows = 24, unsigned short cols = 80) {
+             unsigned short rows = 24, unsigned short cols = 80, bool background = false) {
     winsize ws{rows, cols, 0, 0};
     ASSERT_EQ(::openpty(&p.master, &p.slave, nullptr, nullptr, &ws), 0);
     ASSERT_EQ(::tcgetattr(p.slave, &before_), 0);
@@ -115,6 +116,15 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
       int devnull = ::open("/dev/null", O_RDONLY);
       int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       for (int fd = 0; fd < 3; ++fd) ::dup2(on_pty[fd] ? p.slave : fd == 0 ? devnull : out, fd);
+      if (background) {  // a job of the session that is not in the foreground (`cmd &`)
+        pid_t job = ::fork();
+        if (job > 0) {
+          int status = 0;
+          ::waitpid(job, &status, 0);
+          ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        }
+        ::setpgid(0, 0);
+      }
       std::vector<char*> argv, envp;
       for (auto& s : argv_s) argv.push_back(s.data());
       argv.push_back(nullptr);
@@ -262,6 +272,18 @@ TEST_P(TerminalTest, ExecWithOnlyOutputOnATerminalRelaysTheOutput) {
   EXPECT_EQ(probed["0"].injected, 0);
   expect_terminal_restored(p.slave);
   EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
+}
+
+TEST_P(TerminalTest, ExecAsABackgroundJobRunsWithoutTakingTheTerminal) {
+  // `netlab exec ... &` from an interactive shell: netlab may neither read the
+  // terminal nor make it raw (the kernel would stop it); the output still
+  // arrives, and the terminal's settings are untouched.
+  UnderPty p;
+  start(p, {"exec", lab_, "h", "--", "sh", "-c", "echo M$((90+1))A"}, {true, true, true}, 24, 80,
+        true);
+  EXPECT_EQ(wait_exit(p), 0) << screen_;
+  EXPECT_NE(read_until(p.master, "M91A").find("M91A"), std::string::npos) << screen_;
+  expect_terminal_restored(p.slave);
 }
 
 TEST_P(TerminalTest, ExecPassesPipedStdinAndExitCodes) {
