@@ -25,8 +25,8 @@ struct StdioPlan {
 
 /// `netlab shell` (interactive): always a pty; all three fds are the pty.
 /// `netlab exec`: a pty only for the fds that are terminals (fd 0 a terminal:
-/// input relayed in raw mode); pipes and files pass through untouched; no
-/// terminal at all: no pty.
+/// input relayed in raw mode, unless netlab is a background job of that
+/// terminal); pipes and files pass through untouched; no terminal at all: no pty.
 StdioPlan plan_stdio(bool interactive);
 
 /// A pseudo-terminal pair from the devpts instance at /dev/pts/ptmx of the
