@@ -39,9 +39,7 @@ RealBackend::RealBackend(const topo::Lab* lab, HostFacts facts)
   if (lab_) node::prepare_node_starts();  // low descriptor numbers, before a namespace is opened
 }
 
-RealBackend::~RealBackend() {
-  for (auto& [name, started] : prestarted_) node::abandon_node(started);
-}
+RealBackend::~RealBackend() = default;
 
 node::Cgroups& RealBackend::cgroups() {
   if (!cgroups_) cgroups_ = node::make_cgroups();
@@ -144,25 +142,35 @@ const node::IdRange& RealBackend::userns_range() {
   return *userns_range_;
 }
 
+std::optional<std::pair<uint32_t, uint32_t>> RealBackend::image_owner(const topo::Node& n) {
+  if (n.privileged) return std::nullopt;
+  return std::pair{userns_range().host_uid, userns_range().host_gid};
+}
+
 node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   node::NodeSpec s;
   s.name = n.name;
   s.hostname = n.hostname;
-  s.netns_fd = n.userns ? -1 : netns(n.name).fd();  // a userns node brings its own
+  s.netns_fd = netns(n.name).fd();
   s.node_dir = node_dir(facts_, lab_name_, n.name);
   switch (n.image.kind) {
-    case topo::ImageKind::kBusybox:
+    case topo::ImageKind::kBusybox: {
       s.rootfs = node::RootfsKind::kBusybox;
-      if (n.userns) {
-        auto range = userns_range();
-        s.lower = node::ensure_busybox_image(facts_.state_dir + "/images", "/bin/busybox",
-                                             std::pair{range.host_uid, range.host_gid});
-      } else {
-        if (busybox_image_.empty()) busybox_image_ = node::ensure_busybox_image(facts_.state_dir + "/images");
-        s.lower = busybox_image_;
-      }
+      // A contained node's copy is owned by its root: overlayfs copies a file
+      // up with its owner.
+      std::string& image = busybox_image_[!n.privileged];
+      if (image.empty())
+        image = node::ensure_busybox_image(facts_.state_dir + "/images", "/bin/busybox", image_owner(n));
+      s.lower = image;
       break;
-    case topo::ImageKind::kHost: s.rootfs = node::RootfsKind::kHost; break;
+    }
+    case topo::ImageKind::kHost: {
+      s.rootfs = node::RootfsKind::kHost;
+      std::string& skeleton = var_skeleton_[!n.privileged];
+      if (skeleton.empty()) skeleton = node::ensure_var_skeleton(facts_.state_dir + "/images", "/var", image_owner(n));
+      s.var_lower = skeleton;
+      break;
+    }
     case topo::ImageKind::kPath:
       s.rootfs = node::RootfsKind::kPath;
       s.lower = n.image.path;
@@ -176,7 +184,7 @@ node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   if (n.cmd) s.cmd = n.cmd->argv;
   if (n.user) s.user = std::make_pair(n.user->uid, n.user->gid);
   s.cgroup = cgroup_path(facts_, lab_name_, n.name);
-  if (n.userns) s.userns = userns_range();
+  if (!n.privileged) s.userns = userns_range();
   return s;
 }
 
@@ -215,17 +223,12 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                      [&](const PrepareRootfs& r) {
                        if (hosts.empty()) hosts = hosts_file();
                        const auto& n = lab_->nodes[lab_->find_node(r.node)];
-                       node::prepare_node_dir(r.dir, hosts, n.userns ? std::optional(userns_range()) : std::nullopt);
+                       node::prepare_node_dir(r.dir, hosts, n.privileged ? std::nullopt : std::optional(userns_range()),
+                                              n.image.kind == topo::ImageKind::kHost);
                      },
                      [&](StartNode& s) {
                        const auto& n = lab_->nodes[s.node_index];
-                       if (auto pre = prestarted_.find(n.name); pre != prestarted_.end()) {
-                         started.push_back(std::move(pre->second));
-                         prestarted_.erase(pre);
-                         node::release_node(started.back(), cgroup_path(facts_, lab_name_, n.name), cgroups());
-                       } else {
-                         started.push_back(node::start_node(node_spec(n), cgroups()));
-                       }
+                       started.push_back(node::start_node(node_spec(n), cgroups()));
                        started_index.push_back(i);
                        s.pid = started.back().pid;
                        s.start_time = started.back().start_time;

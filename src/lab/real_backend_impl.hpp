@@ -53,6 +53,8 @@ class RealBackend : public Backend {
   void run_nodes(std::span<Action> batch);
   node::NodeSpec node_spec(const topo::Node& n);
   const node::IdRange& userns_range();
+  /// Who owns a node's image files on the host: a contained node's root.
+  std::optional<std::pair<uint32_t, uint32_t>> image_owner(const topo::Node& n);
   std::string hosts_file() const;
   node::Cgroups& cgroups();
 
@@ -65,11 +67,9 @@ class RealBackend : public Backend {
   std::map<std::string, nl::RtnlSocket> sockets_;
   uint64_t closed_socket_requests_ = 0;
   std::unique_ptr<node::Cgroups> cgroups_;
-  std::string busybox_image_;
+  std::string busybox_image_[2];  // [contained]
+  std::string var_skeleton_[2];   // [contained]
   std::optional<node::IdRange> userns_range_;
-  // User-namespace nodes cloned with their network namespace, not yet released.
-  // Whatever is left here when the backend goes (a failed deploy) is killed.
-  std::map<std::string, node::Started> prestarted_;
 };
 
 }  // namespace netlab::lab

@@ -63,9 +63,11 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
     nl::write_sysctl(ipv6 ? "net.ipv6.conf.default.accept_dad" : "net.ipv6.conf.default.disable_ipv6", ipv6 ? "0" : "1");
     return nl::RtnlSocket::open(ns_label(ns));
   };
-  // Plain node namespaces are made by two threads: the kernel sets a new
-  // namespace up under a shared lock (pernet_ops_rwsem is taken for reading),
-  // and one thread left a core idle for the whole phase.
+  // Node namespaces are made by two threads: the kernel sets a new namespace
+  // up under a shared lock (pernet_ops_rwsem is taken for reading), and one
+  // thread left a core idle for the whole phase. A contained node's network
+  // namespace belongs to a user namespace of its own (its root governs that
+  // network and nothing else).
   std::vector<size_t> plain;
   for (size_t i = 0; i < batch.size(); ++i) {
     try {
@@ -89,21 +91,8 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
         });
         nl::pin(fabric_, f->pin);
       } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
-        const topo::Node& node = lab_->nodes[lab_->find_node(n->node)];
-        if (!node.userns) {
-          plain.push_back(i);
-          continue;
-        }
-        // Its network namespace must belong to its user namespace: the node's
-        // init is cloned now, with both, and waits until the nodes phase.
-        auto started = node::clone_node(node_spec(node));
-        auto netns = nl::Netns::open(fmt::format("/proc/{}/ns/net", started.pid));
-        prestarted_.emplace(n->node, std::move(started));
-        {
-          nl::NetnsSwitch inside(netns);
-          sockets_.emplace(n->node, set_up_inside(n->node, node.ipv6_enabled()));
-        }
-        node_ns_[n->node] = std::move(netns);
+        (void)n;
+        plain.push_back(i);
       }
     } catch (Error& e) {
       throw ActionError(i, std::move(e.wrap("creating " + describe(batch[i]))));
@@ -116,11 +105,21 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
     std::optional<Error> error;
   };
   std::vector<Made> made(plain.size());
+  const node::IdRange* range = nullptr;
+  for (size_t k : plain)
+    if (!lab_->nodes[lab_->find_node(std::get<CreateNodeNetns>(batch[k]).node)].privileged) range = &userns_range();
   parallel_for(plain.size(), 2, [&](size_t k) {
     const auto& n = std::get<CreateNodeNetns>(batch[plain[k]]);
     try {
-      bool ipv6 = lab_->nodes[lab_->find_node(n.node)].ipv6_enabled();
-      made[k].netns = nl::Netns::create([&] { made[k].socket.emplace(set_up_inside(n.node, ipv6)); });
+      const topo::Node& node = lab_->nodes[lab_->find_node(n.node)];
+      bool ipv6 = node.ipv6_enabled();
+      if (node.privileged) {
+        made[k].netns = nl::Netns::create([&] { made[k].socket.emplace(set_up_inside(n.node, ipv6)); });
+      } else {
+        made[k].netns = nl::Netns(node::make_contained_netns(*range));
+        nl::NetnsSwitch inside(made[k].netns);
+        made[k].socket.emplace(set_up_inside(n.node, ipv6));
+      }
     } catch (Error& e) {
       made[k].error = std::move(e);
     }

@@ -28,16 +28,16 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
   if (now == 0 || (spec.start_time && now != spec.start_time))
     throw Error(ESRCH, "the node's init (pid {}) is not running", spec.init_pid);
   // Open every namespace before joining any: /proc changes meaning on the way.
-  // The network namespace comes first: a user-namespace node's network belongs
-  // to the host's user namespace, which we leave when we join the node's; every
-  // other namespace of such a node belongs to its user namespace, joined next.
+  // A contained node's init is in the node's user namespace, which owns only
+  // its network namespace; every other one belongs to the host's. So we join
+  // them all as host root, and the user namespace last, as the init did.
   struct Ns {
     const char* name;
     int flag;
     Fd fd;
-  } nss[] = {{"net", CLONE_NEWNET, {}},       {"user", CLONE_NEWUSER, {}}, {"cgroup", CLONE_NEWCGROUP, {}},
-             {"ipc", CLONE_NEWIPC, {}},       {"uts", CLONE_NEWUTS, {}},   {"pid", CLONE_NEWPID, {}},
-             {"mnt", CLONE_NEWNS, {}}};
+  } nss[] = {{"net", CLONE_NEWNET, {}}, {"cgroup", CLONE_NEWCGROUP, {}}, {"ipc", CLONE_NEWIPC, {}},
+             {"uts", CLONE_NEWUTS, {}}, {"pid", CLONE_NEWPID, {}},       {"mnt", CLONE_NEWNS, {}},
+             {"user", CLONE_NEWUSER, {}}};
   auto ns_path = [&](pid_t pid, const char* name) { return "/proc/" + std::to_string(pid) + "/ns/" + name; };
   for (auto& ns : nss) {
     std::string path = ns_path(spec.init_pid, ns.name);
@@ -84,7 +84,7 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
     ::setenv("TERM", term.c_str(), 1);
     for (const auto& [k, v] : spec.env) ::setenv(k.c_str(), v.c_str(), 1);
     // The same capabilities as the node's own processes, not netlab's.
-    if (int rc = restrict_bounding_set(spec.sys_admin); rc < 0) {
+    if (int rc = restrict_bounding_set(spec.sys_admin || userns); rc < 0) {
       std::fprintf(stderr, "netlab exec: restricting capabilities: %s\n", std::strerror(-rc));
       ::_exit(126);
     }

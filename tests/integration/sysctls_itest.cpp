@@ -16,10 +16,7 @@ std::string host(const std::string& path) {
 
 class SysctlTest : public LabTest {};
 
-// The parameter: extra node keys. Only the default node is instantiated: a
-// second lab with `userns = true` (run by hand, it passes) would disturb
-// UsernsTest, which counts every process of the host's user-namespace range.
-// Once nodes are contained by default, `privileged = true` belongs here.
+// The parameter: extra node keys (a default, contained node; a privileged one).
 class NamespacedSysctlTest : public LabTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_F(SysctlTest, AHostGlobalSysctlIsRefusedAndTheHostKeepsItsValue) {
@@ -73,8 +70,10 @@ sysctls = {{ "kernel.shmmni" = {}, "fs.mqueue.msg_max" = {}, "net.core.somaxconn
   destroy_ok(lab);
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, NamespacedSysctlTest, ::testing::Values(""),
-                         [](const auto&) { return std::string("Default"); });
+INSTANTIATE_TEST_SUITE_P(Nodes, NamespacedSysctlTest, ::testing::Values("", "privileged = true\n"),
+                         [](const auto& info) {
+                           return std::string(info.param).empty() ? "Contained" : "Privileged";
+                         });
 
 }  // namespace
 }  // namespace netlab::testing

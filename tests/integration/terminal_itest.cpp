@@ -72,10 +72,7 @@ struct UnderPty {
   }
 };
 
-// The parameter: extra node keys. Only the default node is instantiated: a
-// second lab with `userns = true` (run by hand, it passes) would disturb
-// UsernsTest, which counts every process of the host's user-namespace range.
-// Once nodes are contained by default, `privileged = true` belongs here.
+// The parameter: extra node keys (a default, contained node; a privileged one).
 class TerminalTest : public LabTest, public ::testing::WithParamInterface<const char*> {
  protected:
   void SetUp() override {
@@ -357,8 +354,10 @@ TEST_P(TerminalTest, ShellReadsPipedInput) {
   EXPECT_EQ(status, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Nodes, TerminalTest, ::testing::Values(""),
-                         [](const auto&) { return std::string("Default"); });
+INSTANTIATE_TEST_SUITE_P(Nodes, TerminalTest, ::testing::Values("", "privileged = true\n"),
+                         [](const auto& info) {
+                           return std::string(info.param).empty() ? "Contained" : "Privileged";
+                         });
 
 }  // namespace
 }  // namespace netlab::testing
