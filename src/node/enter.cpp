@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +68,11 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
       throw_errno("giving the node's pty to user {}:{}", spec.user->first, spec.user->second);
     prepare_pty(plan, pty);
   }
+  // Until the program execs, this process and its child hold the caller's
+  // terminal; the child is in the node's PID namespace. Not dumpable: no
+  // process of the node may ptrace them, open their /proc/PID/fd or take a
+  // descriptor with pidfd_getfd (exec makes the program dumpable again).
+  if (::prctl(PR_SET_DUMPABLE, 0) < 0) throw_errno("making netlab exec non-dumpable");
   block_relay_signals();
   pid_t child = ::fork();
   if (child < 0) throw_errno("fork");
