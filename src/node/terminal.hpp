@@ -4,7 +4,7 @@
 // with TIOCSTI, and they run as you once netlab returns. Instead the program
 // gets a pseudo-terminal of the node's own devpts instance, which netlab
 // relays to the caller's terminal, as `docker exec -it` and `machinectl shell`
-// do. See docs/security-terminals.md.
+// do. See docs/security.md (Terminals).
 #pragma once
 
 #include <sys/types.h>
