@@ -230,48 +230,53 @@ void RealBackend::run_links(std::span<Action> batch) {
 }
 
 void RealBackend::run_net_config(std::span<Action> batch) {
-  // Group by namespace, keeping plan order inside each: one pipelined batch per socket.
-  std::map<std::string, std::pair<nl::Batch, std::vector<size_t>>> per_ns;
+  // Group by namespace, keeping plan order inside each: one pipelined batch per
+  // socket, encoded just before it is sent (a batch of encoded requests per
+  // namespace held at once cost 80 MiB at 2000 nodes). Rollback undoes every
+  // journaled action of the phase, so the order across namespaces is free.
+  std::map<std::string, std::vector<size_t>> per_ns;
   std::vector<std::string> order;
   for (size_t i = 0; i < batch.size(); ++i) {
-    std::string ns = ns_of(batch[i]);
-    auto [it, fresh] = per_ns.try_emplace(ns);
-    if (fresh) order.push_back(ns);
-    auto& [b, index] = it->second;
-    index.push_back(i);
-    try {
-      std::visit(
-          Overloaded{
-              [&](const SetLink& x) {
-                b.add(nl::encode(nl::LinkSetSpec{x.name, x.ifindex, x.up, x.master_ifindex, 0, x.alias}),
-                      "setting " + describe(batch[i]));
-              },
-              [&](const AddAddress& x) {
-                uint32_t ifindex = x.ifindex ? x.ifindex : host_ifindex(x.ifname);
-                b.add(nl::encode(nl::AddrSpec{ifindex, x.prefix}), "adding " + describe(batch[i]));
-              },
-              [&](const AddRoute& x) {
-                uint32_t oif = x.dev_ifindex;
-                if (!oif && !x.dev.empty() && ns == kHostNs) oif = host_ifindex(x.dev);
-                b.add(nl::encode(nl::RouteSpec{x.to, x.via, oif, x.metric}), "adding " + describe(batch[i]));
-              },
-              [&](const AddQdisc& x) {
-                auto msgs = nl::encode_impairment(x.ifindex, impairment_of(x));
-                if (msgs.empty()) index.pop_back();  // nothing to send, nothing to ack
-                for (size_t k = 0; k < msgs.size(); ++k) {
-                  if (k) index.push_back(i);  // one ack per qdisc, all about this action
-                  b.add(std::move(msgs[k]), "adding " + describe(batch[i]));
-                }
-              },
-              [&](const auto&) { throw Error(EINVAL, "{} is not a network action", describe(batch[i])); },
-          },
-          batch[i]);
-    } catch (Error& e) {
-      throw ActionError(i, std::move(e));
-    }
+    auto [it, fresh] = per_ns.try_emplace(ns_of(batch[i]));
+    if (fresh) order.push_back(it->first);
+    it->second.push_back(i);
   }
   for (const auto& ns : order) {
-    auto& [b, index] = per_ns[ns];
+    nl::Batch b;
+    std::vector<size_t> index;  // batch index of each request (a qdisc action may send several)
+    for (size_t i : per_ns[ns]) {
+      index.push_back(i);
+      try {
+        std::visit(
+            Overloaded{
+                [&](const SetLink& x) {
+                  b.add(nl::encode(nl::LinkSetSpec{x.name, x.ifindex, x.up, x.master_ifindex, 0, x.alias}),
+                        "setting " + describe(batch[i]));
+                },
+                [&](const AddAddress& x) {
+                  uint32_t ifindex = x.ifindex ? x.ifindex : host_ifindex(x.ifname);
+                  b.add(nl::encode(nl::AddrSpec{ifindex, x.prefix}), "adding " + describe(batch[i]));
+                },
+                [&](const AddRoute& x) {
+                  uint32_t oif = x.dev_ifindex;
+                  if (!oif && !x.dev.empty() && ns == kHostNs) oif = host_ifindex(x.dev);
+                  b.add(nl::encode(nl::RouteSpec{x.to, x.via, oif, x.metric}), "adding " + describe(batch[i]));
+                },
+                [&](const AddQdisc& x) {
+                  auto msgs = nl::encode_impairment(x.ifindex, impairment_of(x));
+                  if (msgs.empty()) index.pop_back();  // nothing to send, nothing to ack
+                  for (size_t k = 0; k < msgs.size(); ++k) {
+                    if (k) index.push_back(i);  // one ack per qdisc, all about this action
+                    b.add(std::move(msgs[k]), "adding " + describe(batch[i]));
+                  }
+                },
+                [&](const auto&) { throw Error(EINVAL, "{} is not a network action", describe(batch[i])); },
+            },
+            batch[i]);
+      } catch (Error& e) {
+        throw ActionError(i, std::move(e));
+      }
+    }
     auto acks = socket(ns).commit(b);
     if (ns != kHostNs && ns != kFabricNs) {  // a node's socket is closed once its batch is in
       closed_socket_requests_ += sockets_.at(ns).requests_sent();
