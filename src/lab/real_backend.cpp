@@ -284,7 +284,7 @@ size_t RealBackend::node_window() {
   // cached namespaces, the threads' procfs instances, cgroup directories.
   constexpr size_t kFixed = 96;
   size_t limit = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
-  return std::clamp<size_t>(limit > kFixed ? (limit - kFixed) / 3 : 1, 1, 512);
+  return std::clamp<size_t>(limit > kFixed ? (limit - kFixed) / 3 : 1, 1, 128);
 }
 
 void RealBackend::undo_step(std::span<const Undo> undos, const std::function<void(size_t, const Error*)>& done) {
