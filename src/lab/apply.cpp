@@ -101,8 +101,12 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
         throw ActionError(k, Error(EIO, "{}: injected failure (NETLAB_FAIL_AT={})",
                                    describe(batch[k]), *options.fail_at));
       }
+      if (options.progress)
+        backend.on_batch_progress = [&](size_t done) { options.progress(phase_name(phase), begin + done, actions.size()); };
       backend.run(batch);
+      backend.on_batch_progress = nullptr;
     } catch (ActionError& e) {
+      backend.on_batch_progress = nullptr;
       e.wrap("deploy");
       rollback_and_throw(std::move(e), journal, backend);
     } catch (Error& e) {

@@ -232,6 +232,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
     }
   };
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (on_batch_progress && i % 64 == 63) on_batch_progress(i + 1);
     if (i > 0 && batch[i].index() != batch[i - 1].index())
       lap(std::holds_alternative<PrepareRootfs>(batch[i]) ? "cgroups" : "rootfs directories");
     try {
