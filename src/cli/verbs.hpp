@@ -3,6 +3,7 @@
 // result to an exit code (exit_codes.hpp).
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -21,5 +22,14 @@ int run_exec(const Args& args);
 int run_shell(const Args& args);
 int run_test(const Args& args);
 int run_link(const Args& args);
+int run_help(const Args& args);        // help.cpp
+int run_version(const Args& args);     // help.cpp
+int run_completion(const Args& args);  // completion.cpp
+int run_man(const Args& args);         // manpage.cpp
+
+/// The top-level usage: every verb of the table, exit codes (main.cpp).
+void print_usage(std::ostream& out);
+/// The verb nearest to `word` ("deploy" for "deplyo"), or "".
+std::string suggest_verb(const std::string& word);
 
 }  // namespace netlab::cli

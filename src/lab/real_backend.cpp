@@ -7,7 +7,7 @@
 #include <chrono>
 #include <malloc.h>
 #include <filesystem>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 #include <net/if.h>
 
@@ -195,7 +195,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {
     auto now = std::chrono::steady_clock::now();
-    spdlog::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
+    log::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
     t0 = now;
   };
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -247,11 +247,11 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   } catch (node::NodeError& e) {
     throw ActionError(started_index[e.index()], std::move(e));
   }
-  spdlog::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
+  log::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_at).count());
   for (const auto& s : started)
     if (s.exec_failures)
-      spdlog::warn("node {}: {} exec command(s) failed; see {}/log", s.name, s.exec_failures,
+      log::warn("node {}: {} exec command(s) failed; see {}/log", s.name, s.exec_failures,
                    node_dir(facts_, lab_name_, s.name));
 }
 

@@ -48,6 +48,10 @@ void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file
 /// (a deploy: before its namespaces); otherwise the first start does it.
 void prepare_node_starts();
 
+/// The node init program to exec from now on, ahead of $NETLAB_INIT and the places
+/// looked at by default (the C++ API passes the one installed with the library).
+void set_init_program(const std::string& path);
+
 /// Waits until every node cloned so far has left netlab's descriptor table
 /// (the first thing each does), so that none of its descriptors stays open in
 /// netlab. Call it before waiting for the nodes (a status pipe's end of file
