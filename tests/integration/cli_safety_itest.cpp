@@ -110,7 +110,7 @@ TEST_F(CliSafetyTest, InterruptedTestDestroysTheLabItDeployed) {
       "[nodes.a]\ninterfaces.eth0 = \"10.78.0.1/24\"\n"
       "[nodes.b]\ninterfaces.eth0 = \"10.78.0.2/24\"\n"
       "[[links]]\nendpoints = [\"a:eth0\", \"b:eth0\"]\n"
-      "[[checks]]\nkind = \"command\"\nfrom = \"a\"\ncommand = [\"sleep\", \"30\"]\ntimeout = \"40s\"\n");
+      "[[checks]]\nkind = \"command\"\nfrom = \"a\"\ncmd = [\"sleep\", \"30\"]\ntimeout = \"40s\"\n");
   auto before = snapshot();
   pid_t pid = start({"test", path});
   // The lab is up (every node's start recorded) and the check runs.
@@ -209,7 +209,7 @@ TEST_F(CliSafetyTest, TestTableEllipsisSeparatedColumnsAndAFailedCommandsStderr)
       "[nodes.a]\ninterfaces.eth0 = \"10.79.0.1/24\"\nexec = [\"sh -c 'exit 1'\"]\n"
       "[nodes.b]\ninterfaces.eth0 = \"10.79.0.2/24\"\n"
       "[[links]]\nendpoints = [\"a:eth0\", \"b:eth0\"]\n"
-      "[[checks]]\nname = \"" + long_name + "\"\nkind = \"command\"\nfrom = \"a\"\ncommand = [\"ls\", \"/nonexistent-dir\"]\n");
+      "[[checks]]\nname = \"" + long_name + "\"\nkind = \"command\"\nfrom = \"a\"\ncmd = [\"ls\", \"/nonexistent-dir\"]\n");
   auto r = netlab({"test", path, "--keep"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.out.find(long_name.substr(0, 47) + "…"), std::string::npos) << r.out;
