@@ -42,8 +42,9 @@ std::string man_page() {
        ".SH VERBS\n";
   for (const auto& v : verb_table()) {
     VerbInfo info = describe_verb(v);
-    s << ".SS " << v.name << "\n.nf\n" << roff(info.usage) << "\n.fi\n" << roff(info.description) << "\n";
+    s << ".SS " << v.name << "\n.nf\n" << roff(info.usage) << "\n.fi\n.PP\n" << roff(info.description) << "\n";
     for (const auto& o : info.options) {
+      if (o.long_name == "verbose" || o.long_name == "quiet" || o.long_name == "help") continue;  // COMMON OPTIONS
       s << ".TP\n";
       if (o.positional) {
         s << ".I \"" << roff(o.value_name + (o.repeats && o.value_name.find(' ') == std::string::npos ? "..." : "")) << "\"\n";
@@ -58,7 +59,11 @@ std::string man_page() {
         << "\n";
     }
   }
-  s << ".SH ENVIRONMENT\n"
+  s << ".SH COMMON OPTIONS\nEvery verb takes these.\n"
+       ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nmore output: \\fB\\-v\\fR each step, \\fB\\-vv\\fR each netlink message\n"
+       ".TP\n\\fB\\-q\\fR, \\fB\\-\\-quiet\\fR\nwarnings and errors only\n"
+       ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthe verb's help (also \\fBnetlab help\\fR \\fIVERB\\fR)\n"
+       ".SH ENVIRONMENT\n"
        ".TP\n.B NETLAB_STATE_DIR\nstate directory of deployed labs (default /run/netlab)\n"
        ".TP\n.B NETLAB_CGROUP_PARENT\ncgroup under which labs' cgroups are made (default netlab)\n"
        ".TP\n.B NETLAB_INIT\npath of the node init program (default: beside netlab, or ../libexec/netlab)\n"

@@ -1,6 +1,9 @@
 // The verb table's entry points: one function per verb, one file per verb.
 // Each parses its own options, calls one library entry point and maps the
-// result to an exit code (exit_codes.hpp).
+// result to an exit code (exit_codes.hpp). A verb calls parse_verb_options
+// before it acts: help, completion and the man page run it in describe mode
+// (run({}) returns 0 right there), so a new verb needs only its row in the
+// table (main.cpp).
 #pragma once
 
 #include <iosfwd>
