@@ -49,9 +49,19 @@ void watcher() {
 
 }  // namespace
 
+// The watcher thread starts only when a callback is registered: while netlab is
+// single-threaded, glibc's set*id wrappers in a raw clone child (a userns node
+// before its exec) need no broadcast to other threads, which the child lacks.
+static void start_watcher() {
+  static bool started = false;
+  if (started || g_pipe[0] < 0) return;
+  std::thread(watcher).detach();
+  started = true;
+}
+
 InterruptGuard::InterruptGuard(const char* notice) {
   g_notice = notice;
-  if (g_pipe[0] < 0 && ::pipe2(g_pipe, O_CLOEXEC) == 0) std::thread(watcher).detach();
+  if (g_pipe[0] < 0 && ::pipe2(g_pipe, O_CLOEXEC) < 0) g_pipe[0] = g_pipe[1] = -1;
   struct sigaction sa{};
   sa.sa_handler = handler;
   sa.sa_flags = SA_RESTART;
@@ -72,6 +82,7 @@ std::string InterruptGuard::name(int sig) {
 }
 
 void InterruptGuard::on_interrupt(std::function<void(int)> fn) {
+  if (fn) start_watcher();
   std::lock_guard running(g_running);
   std::lock_guard lock(g_mutex);
   g_callback = std::move(fn);

@@ -351,9 +351,12 @@ Started clone_node(const NodeSpec& spec) {
       if (::read(e.release, &byte, 1) != 1) ::_exit(125);  // netlab gave up before writing our maps
       // Become the namespace's root (a host uid of no power) before the exec,
       // so that the init keeps the namespace's capabilities.
-      if (::setresgid(0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (gid 0) of the user namespace");
-      if (::setgroups(0, nullptr) < 0) report_and_exit(e.ready, "dropping supplementary groups");
-      if (::setresuid(0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (uid 0) of the user namespace");
+      // Raw syscalls: glibc's wrappers, in a process with other threads (a program
+      // using the C++ API), broadcast the change to threads this clone does not
+      // have and wait for them forever.
+      if (::syscall(SYS_setresgid, 0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (gid 0) of the user namespace");
+      if (::syscall(SYS_setgroups, 0, nullptr) < 0) report_and_exit(e.ready, "dropping supplementary groups");
+      if (::syscall(SYS_setresuid, 0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (uid 0) of the user namespace");
       if (leave_table(e)) ::execve(e.path, e.argv.data(), e.envp.data());
       report_and_exit(e.ready, "executing the node init");
     }
