@@ -228,5 +228,27 @@ TEST_F(CliSafetyTest, TestTableEllipsisSeparatedColumnsAndAFailedCommandsStderr)
   destroy_ok(name);
 }
 
+TEST_F(CliSafetyTest, OnATerminalTheProgressLineIsClearedAndNoColorIsHonoured) {
+  std::string name = lab_prefix_ + "y";
+  std::string path = topology(name, "name = \"" + name + "\"\n"
+      "[nodes.a]\ninterfaces.eth0 = \"10.80.0.1/24\"\nexec = [\"exit 3\"]\n"
+      "[nodes.b]\ninterfaces.eth0 = \"10.80.0.2/24\"\n"
+      "[[links]]\nendpoints = [\"a:eth0\", \"b:eth0\"]\n");
+  // script(1) gives netlab a terminal on stdout and stderr.
+  auto on_tty = [&](const std::string& env_prefix) {
+    return run_shell("script -qec '" + env_prefix + " NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " " NETLAB_BINARY
+                     " deploy " + path + "; " NETLAB_BINARY " destroy --lab " + name + "' /dev/null");
+  };
+  std::string out = on_tty("");
+  // The warning about the failed exec hook starts on a cleared line, coloured.
+  EXPECT_NE(out.find("\r\033[K\033[33mwarning\033[0m: node a: 1 exec command(s) failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\033[Klab " + name + " deployed: 2 nodes"), std::string::npos) << out;
+  EXPECT_EQ(out.find("info:"), std::string::npos) << "the outcome said twice: " << out;
+  std::string plain = on_tty("NO_COLOR=1");
+  EXPECT_NE(plain.find("\r\033[Kwarning: node a: 1 exec command(s) failed"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("\033[33m"), std::string::npos) << plain;
+  EXPECT_EQ(netlab({"ls"}).out, "no lab is deployed\n");
+}
+
 }  // namespace
 }  // namespace netlab::testing
