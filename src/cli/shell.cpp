@@ -22,7 +22,7 @@ int run_shell(const Args& args) {
   if (target.empty()) return usage_error(spec, "which node? give [LAB] NODE");
   if (target.size() > 2) return usage_error(spec, "too many arguments: give [LAB] NODE (netlab exec runs a command)");
   std::string lab = target.size() == 2 ? target[0] : "";
-  return run_in_node(host_facts_from(vm), lab, target.back(), {"/bin/sh", "-l"});
+  return run_in_node(host_facts_from(vm), lab, target.back(), {"/bin/sh", "-l"}, /*interactive=*/true);
 }
 
 }  // namespace netlab::cli
