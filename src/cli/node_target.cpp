@@ -13,7 +13,7 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
                 const std::vector<std::string>& argv, bool interactive) {
   auto name = resolve_lab_name(facts, lab_name);
   if (!name) return kExitUserError;
-  if (!require_root(argv.size() == 2 && argv[0] == "/bin/sh" ? "shell" : "exec")) return kExitUserError;
+  if (!require_root(interactive ? "shell" : "exec")) return kExitUserError;
   try {
     lab::LabState state = lab::read_lab_state(facts, *name);
     const lab::NodeState* target = nullptr;
