@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
     options.cgroup_parent = argv[3];
     netlab::Lab lab = netlab::Lab::deploy(argv[1], options);
     std::cout << "deployed " << lab.name() << "\n";
-    auto r = lab.exec("a", {"ping", "-c", "1", "-W", "2", "10.77.0.2"});
+    // A veth's carrier comes up asynchronously (linkwatch): a few tries.
+    netlab::ExecResult r;
+    for (int i = 0; i < 5 && r.exit_code != 0; ++i) r = lab.exec("a", {"ping", "-c", "1", "-W", "1", "10.77.0.2"});
     std::cout << "ping exit " << r.exit_code << "\n";
     int passed = 0, failed = 0;
     for (const auto& c : lab.check()) (c.passed ? passed : failed)++;
