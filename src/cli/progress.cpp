@@ -17,10 +17,18 @@ std::function<void(const char*, size_t, size_t)> Progress::callback() {
   return [this](const char* phase, size_t done, size_t total) { update(phase, done, total); };
 }
 
+std::string progress_line(const char* phase, size_t done, size_t total, size_t nodes, size_t links, double elapsed_s) {
+  std::string line = fmt::format("{} · {}/{} actions · {} nodes, {} links", phase, done, total, nodes, links);
+  if (elapsed_s >= 2 && done > 0 && done < total) {
+    double rate = static_cast<double>(done) / elapsed_s;
+    line += fmt::format(" · {:.0f}/s · about {:.0f} s left", rate, static_cast<double>(total - done) / rate);
+  }
+  return line + fmt::format(" · {:.1f} s", elapsed_s);
+}
+
 void Progress::update(const char* phase, size_t done, size_t total) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  std::string line = fmt::format("{} done · {}/{} actions · {} nodes, {} links · {:.1f} s", phase,
-                                 done, total, nodes_, links_, elapsed);
+  std::string line = progress_line(phase, done, total, nodes_, links_, elapsed);
   if (tty_ && log::logger().should_log(spdlog::level::info)) {
     draw_status_line(line);  // log lines clear it first (util/log)
     drawn_ = true;
