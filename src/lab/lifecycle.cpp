@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
+#include "util/remove_tree.hpp"
 #include "util/strings.hpp"
 
 namespace fs = std::filesystem;
@@ -28,12 +29,32 @@ void make_dir(const std::string& path, mode_t mode) {
 }
 
 void remove_state_dir(const std::string& dir) {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  if (ec) throw Error(ec.value(), "removing state directory {}", dir);
+  try {
+    remove_tree(dir);
+  } catch (Error& e) {
+    throw std::move(e.wrap("removing state directory " + dir));
+  }
+}
+
+// mkdir -p: missing parents 0755, the state dir itself root-only (0700): the
+// journals, the saved topologies and the nodes' directories below are no one
+// else's business. An existing directory keeps its mode (it may be one the
+// user named, like /tmp); each lab's directory is 0700 in any case.
+void make_state_dir(const std::string& path) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string part = path.substr(0, slash);
+    bool last = slash == std::string::npos;
+    if (::mkdir(part.c_str(), last ? 0700 : 0755) < 0 && errno != EEXIST) throw_errno("creating {}", part);
+    if (last) break;
+  }
 }
 
 }  // namespace
+
+void check_lab_name(const std::string& lab) {
+  if (auto problem = topo::name_problem(topo::NameKind::kLab, lab); !problem.empty())
+    throw LabConflict(EINVAL, "{}", problem);
+}
 
 std::string journal_path(const HostFacts& f, const std::string& lab) {
   return lab_dir(f, lab) + "/journal";
@@ -44,11 +65,10 @@ std::string snapshot_path(const HostFacts& f, const std::string& lab) {
 
 LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool create_dir) {
   std::string dir = lab_dir(facts, lab);
+  check_lab_name(lab);
   if (create_dir) {
-    make_dir(facts.state_dir, 0755);
-    // Searchable but not listable by others: a user-namespace node's root (an
-    // unprivileged host uid) must reach its own overlay directories below.
-    make_dir(dir, 0711);
+    make_state_dir(facts.state_dir);
+    make_dir(dir, 0700);
   }
   // The lock lives inside the lab dir so that destroy leaves no file behind; a
   // locker that wins the race against a destroy re-checks that its inode is
@@ -65,7 +85,7 @@ LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool cr
     struct stat held{}, now{};
     if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino)
       return LabLock(std::move(fd));
-    if (create_dir) make_dir(dir, 0711);
+    if (create_dir) make_dir(dir, 0700);
   }
   throw Error(EAGAIN, "locking lab {}: its state directory keeps disappearing", lab);
 }
@@ -81,6 +101,12 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
 
   Plan p = plan(lab, facts);
   auto backend = make(&lab);
+  try {
+    backend->preflight(p);
+  } catch (Error& e) {
+    remove_state_dir(lab_dir(facts, lab.name));
+    throw;
+  }
   Journal journal = Journal::create(jpath, lab.name);
   // exec, shell and inspect read the nodes' settings from this copy; destroy never does.
   if (!lab.file.empty()) {
@@ -109,6 +135,7 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
 DestroyResult destroy_lab(const std::string& lab, const HostFacts& facts, const BackendFactory& make) {
   auto t0 = std::chrono::steady_clock::now();
   DestroyResult r;
+  check_lab_name(lab);
   std::string dir = lab_dir(facts, lab);
   if (::access(dir.c_str(), F_OK) != 0) {
     r.nothing_to_do = true;
@@ -134,7 +161,9 @@ std::vector<std::string> list_labs(const HostFacts& facts) {
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(facts.state_dir, ec)) {
-    if (!e.is_directory() || e.path().filename() == "images") continue;
+    // Only names a lab can have: never the image store, a stray file or a
+    // temporary directory (destroy --all acts on every name listed here).
+    if (!e.is_directory() || !topo::name_problem(topo::NameKind::kLab, e.path().filename().string()).empty()) continue;
     out.push_back(e.path().filename());
   }
   std::sort(out.begin(), out.end());

@@ -92,12 +92,18 @@ std::string cgroup_path(const HostFacts& f, const std::string& lab, const std::s
 std::string host_nft_table(const std::string& lab) { return "netlab_" + lab; }
 
 std::string fabric_end_name(const std::string& node, const std::string& iface, size_t link_index) {
-  // Node names never contain '_', so "node_iface" cannot collide with another
-  // pair, nor with the "nl<N>" fallback for names too long for IFNAMSIZ.
+  // The fabric holds bridges ([a-z0-9-], see topology/names.hpp), these ends
+  // and the host ends below. Node names never contain '_', so "node_iface"
+  // names one pair only; the fallbacks ("nl.<N>", "host.<N>") contain '.' and
+  // no '_', which neither a bridge nor a "node_iface" name can be. A generated
+  // name the kernel may already use ("ip_vti0": node ip, interface vti0) takes
+  // the fallback too.
   std::string name = node + "_" + iface;
-  if (name.size() <= topo::kMaxIfaceName) return name;
-  return fmt::format("nl{}", link_index);
+  if (name.size() <= topo::kMaxIfaceName && !topo::reserved_iface(name)) return name;
+  return fmt::format("nl.{}", link_index);
 }
+
+std::string fabric_host_end_name(size_t bridge_index) { return fmt::format("host.{}", bridge_index); }
 
 Plan plan(const topo::Lab& lab, const HostFacts& facts) {
   Plan p;
@@ -161,7 +167,7 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     CreateVeth v;
     v.label = fmt::format("{} <-> host:{}", br.name, br.host->iface);
     v.a_ns = kFabricNs;
-    v.a_name = fmt::format("host_{}", b);
+    v.a_name = fabric_host_end_name(b);
     v.a_ifindex = kFabricVethIfindexBase + static_cast<uint32_t>(lab.links.size() + b);
     v.b_ns = kHostNs;
     v.b_name = br.host->iface;

@@ -23,6 +23,7 @@ class RealBackend : public Backend {
   RealBackend(const topo::Lab* lab, HostFacts facts);
   ~RealBackend() override;
 
+  void preflight(const Plan& plan) override;
   void prepare(Action& action) override;
   void run(std::span<Action> batch) override;
   void undo(const Undo& u) override;
@@ -37,6 +38,9 @@ class RealBackend : public Backend {
   nl::Netns& netns(const std::string& ns);
   nl::RtnlSocket& socket(const std::string& ns);
   uint32_t host_ifindex(const std::string& name);
+  void make_fabric();
+  nl::RtnlSocket set_up_namespace(const std::string& ns, bool ipv6 = true);
+  uint32_t free_host_ifindex();
   void run_namespaces(std::span<Action> batch);
   void run_links(std::span<Action> batch);
   void run_net_config(std::span<Action> batch);

@@ -2,10 +2,12 @@
 // and netns pins, one rtnetlink socket per namespace, each phase's requests
 // pipelined per namespace with acks mapped back to the plan's actions.
 #include <net/if.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <spdlog/spdlog.h>
 
 #include "lab/real_backend_impl.hpp"
@@ -50,19 +52,40 @@ uint32_t RealBackend::host_ifindex(const std::string& name) {
   return idx;
 }
 
-void RealBackend::run_namespaces(std::span<Action> batch) {
+void RealBackend::make_fabric() {
+  fabric_ = nl::Netns::create([&] {
+    sockets_.emplace(kFabricNs, set_up_namespace(kFabricNs));
+    // The fabric only switches frames: its bridges and their ports need
+    // no IPv6 of their own. Without this, each port would autoconfigure,
+    // solicit routers and report multicast groups, and each of those
+    // completions walks the namespace's whole IPv6 routing table: O(N^2)
+    // for a bridge with N ports.
+    nl::write_sysctl("net.ipv6.conf.default.disable_ipv6", "1");
+    // Bridged frames skip the host's iptables (when br_netfilter is
+    // loaded, its switches are per namespace and default on): nodes
+    // filter with their own nftables, and a flooded frame would
+    // otherwise pass the hooks once per port.
+    for (const char* key : {"net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
+                            "net.bridge.bridge-nf-call-arptables"}) {
+      if (::access(sysctl_path(key).c_str(), W_OK) == 0) nl::write_sysctl(key, "0");
+    }
+  });
+}
+
+nl::RtnlSocket RealBackend::set_up_namespace(const std::string& ns, bool ipv6) {
   // Lab addresses are unique by construction: no duplicate address detection,
   // so IPv6 (link-local included, which neighbour discovery needs when a node
   // forwards) works the moment deploy returns. Everything a namespace needs
   // from the inside (that sysctl, its socket) is done while the thread is still
   // in it after creating or entering it: one round trip per namespace.
-  auto set_up_inside = [&](const std::string& ns, bool ipv6 = true) {
-    // A node without IPv6 has it off before its first interface exists: on a
-    // shared bridge every node's router solicitations and multicast reports
-    // reach every other node (O(N^2) packets for N nodes).
-    nl::write_sysctl(ipv6 ? "net.ipv6.conf.default.accept_dad" : "net.ipv6.conf.default.disable_ipv6", ipv6 ? "0" : "1");
-    return nl::RtnlSocket::open(ns_label(ns));
-  };
+  // A node without IPv6 has it off before its first interface exists: on a
+  // shared bridge every node's router solicitations and multicast reports
+  // reach every other node (O(N^2) packets for N nodes).
+  nl::write_sysctl(ipv6 ? "net.ipv6.conf.default.accept_dad" : "net.ipv6.conf.default.disable_ipv6", ipv6 ? "0" : "1");
+  return nl::RtnlSocket::open(ns_label(ns));
+}
+
+void RealBackend::run_namespaces(std::span<Action> batch) {
   // Plain node namespaces are made by two threads: the kernel sets a new
   // namespace up under a shared lock (pernet_ops_rwsem is taken for reading),
   // and one thread left a core idle for the whole phase.
@@ -70,23 +93,8 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     try {
       if (auto* f = std::get_if<CreateFabric>(&batch[i])) {
-        fabric_ = nl::Netns::create([&] {
-          sockets_.emplace(kFabricNs, set_up_inside(kFabricNs));
-          // The fabric only switches frames: its bridges and their ports need
-          // no IPv6 of their own. Without this, each port would autoconfigure,
-          // solicit routers and report multicast groups, and each of those
-          // completions walks the namespace's whole IPv6 routing table: O(N^2)
-          // for a bridge with N ports.
-          nl::write_sysctl("net.ipv6.conf.default.disable_ipv6", "1");
-          // Bridged frames skip the host's iptables (when br_netfilter is
-          // loaded, its switches are per namespace and default on): nodes
-          // filter with their own nftables, and a flooded frame would
-          // otherwise pass the hooks once per port.
-          for (const char* key : {"net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
-                                  "net.bridge.bridge-nf-call-arptables"}) {
-            if (::access(sysctl_path(key).c_str(), W_OK) == 0) nl::write_sysctl(key, "0");
-          }
-        });
+        // Made by prepare(), which journaled its inode; pinned now.
+        if (!fabric_.valid()) make_fabric();
         nl::pin(fabric_, f->pin);
       } else if (auto* n = std::get_if<CreateNodeNetns>(&batch[i])) {
         const topo::Node& node = lab_->nodes[lab_->find_node(n->node)];
@@ -101,7 +109,7 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
         prestarted_.emplace(n->node, std::move(started));
         {
           nl::NetnsSwitch inside(netns);
-          sockets_.emplace(n->node, set_up_inside(n->node, node.ipv6_enabled()));
+          sockets_.emplace(n->node, set_up_namespace(n->node, node.ipv6_enabled()));
         }
         node_ns_[n->node] = std::move(netns);
       }
@@ -120,7 +128,7 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
     const auto& n = std::get<CreateNodeNetns>(batch[plain[k]]);
     try {
       bool ipv6 = lab_->nodes[lab_->find_node(n.node)].ipv6_enabled();
-      made[k].netns = nl::Netns::create([&] { made[k].socket.emplace(set_up_inside(n.node, ipv6)); });
+      made[k].netns = nl::Netns::create([&] { made[k].socket.emplace(set_up_namespace(n.node, ipv6)); });
     } catch (Error& e) {
       made[k].error = std::move(e);
     }
@@ -230,14 +238,36 @@ void RealBackend::run_pins(std::span<Action> batch) {
   }
 }
 
+uint32_t RealBackend::free_host_ifindex() {
+  // A random index in a range the kernel's own counter takes years to reach:
+  // with the name, it tells this lab's host interface from one someone else
+  // made under the same name before or after (which destroy then leaves).
+  std::set<uint32_t> used;
+  for (const auto& l : nl::dump_links(socket(kHostNs))) used.insert(l.ifindex);
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    uint32_t candidate = 0;
+    if (::getrandom(&candidate, sizeof candidate, 0) != sizeof candidate) break;
+    candidate = 0x01000000u + candidate % 0x3f000000u;
+    if (!used.count(candidate)) return candidate;
+  }
+  throw Error(EAGAIN, "choosing an ifindex for a host interface");
+}
+
 void RealBackend::delete_host_link(const DeleteLink& d) {
   auto& sock = socket(kHostNs);
   for (const auto& l : nl::dump_links(sock)) {
     if (l.name != d.name) continue;
-    // Never delete a host interface that is not ours: the mark must match.
-    if (l.alias != d.alias)
-      throw Error(EPERM, "host interface {} carries alias \"{}\", not netlab's \"{}\"; left in place", d.name,
-                  l.alias, d.alias);
+    // Never delete a host interface that is not ours: the identity recorded in
+    // the journal must match (its ifindex, and the alias once it was set; a
+    // crash may come between creating it and setting the alias).
+    bool same_index = d.ifindex == 0 || l.ifindex == d.ifindex;
+    bool same_alias = l.alias == d.alias || (d.ifindex != 0 && l.alias.empty());
+    if (!same_index || !same_alias) {
+      spdlog::info("host interface {} (ifindex {}, alias \"{}\") is not the one this lab made (ifindex {}, \"{}\"); "
+                   "left in place",
+                   d.name, l.ifindex, l.alias, d.ifindex, d.alias);
+      return;
+    }
     auto acks = [&] {
       nl::Batch b;
       b.add(nl::encode(nl::LinkDeleteSpec{d.name, l.ifindex}), "deleting host interface " + d.name);
@@ -248,6 +278,5 @@ void RealBackend::delete_host_link(const DeleteLink& d) {
     return;
   }
 }
-
 
 }  // namespace netlab::lab
