@@ -19,7 +19,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateVeth, label, a_ns, a_name, a_ifindex, b
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetLink, ns, name, ifindex, master, master_ifindex, up, alias)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddAddress, ns, ifname, ifindex, prefix)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddRoute, ns, to, via, dev, dev_ifindex, metric)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddQdisc, ns, ifname, ifindex, delay_ns, jitter_ns, loss, duplicate, corrupt,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddQdisc, link, ns, ifname, ifindex, delay_ns, jitter_ns, loss, duplicate, corrupt,
                                    reorder, rate_bps)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ApplyNft, ns, family, table, spec_json)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetHostSysctl, key, value, previous, has_previous)

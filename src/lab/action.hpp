@@ -89,6 +89,7 @@ struct AddRoute {
 
 /// Impairments on the egress of one interface (TBF and/or netem qdiscs).
 struct AddQdisc {
+  std::string link;  // the link's label ("a:eth0 <-> b:eth0"), for messages
   std::string ns;
   std::string ifname;
   uint32_t ifindex = 0;

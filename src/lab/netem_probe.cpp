@@ -53,13 +53,13 @@ void check_netem(const Plan& plan, const nl::Netns&) {
     }
   }
   if (!first || kernel_has_netem()) return;
-  std::string where = first->ns == kFabricNs ? fmt::format("bridge port {}", first->ifname)
-                                              : fmt::format("{}:{}", first->ns, first->ifname);
+  std::string where = first->link.empty() ? fmt::format("{}:{}", first->ns, first->ifname) : first->link;
+  std::string keys = netem_keys(*first);
   throw Error(EOPNOTSUPP,
-              "link end {}{}: {} need{} the netem qdisc, which this kernel lacks (CONFIG_NET_SCH_NETEM, "
-              "module sch_netem: try `modprobe sch_netem`); nothing was built",
-              where, count > 1 ? fmt::format(" (and {} more)", count - 1) : "", netem_keys(*first),
-              netem_keys(*first).find(',') == std::string::npos ? "s" : "");
+              "link {}{}: {} need{} the netem qdisc, which this kernel lacks (CONFIG_NET_SCH_NETEM, "
+              "module sch_netem: try `modprobe sch_netem`); only `rate` works without it; nothing was built",
+              where, count > 1 ? fmt::format(" (and {} more impaired link ends)", count - 1) : "", keys,
+              keys.find(',') == std::string::npos ? "s" : "");
 }
 
 }  // namespace netlab::lab

@@ -200,9 +200,10 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
 
   // Impairments on the egress of each end; a bridge port's egress is the way
   // into its node, so a bridged link is impaired in both directions too.
-  auto qdisc = [&](const std::string& ns, const std::string& ifname, uint32_t ifindex, const topo::Impairments& im) {
+  auto qdisc = [&](const std::string& ns, const std::string& ifname, uint32_t ifindex, const topo::Impairments& im,
+                   const topo::Link& link) {
     if (im.empty()) return;
-    AddQdisc q{ns, ifname, ifindex};
+    AddQdisc q{fmt::format("{} <-> {}", link.ends[0].str(), link.ends[1].str()), ns, ifname, ifindex};
     if (im.delay) q.delay_ns = im.delay->ns;
     if (im.jitter) q.jitter_ns = im.jitter->ns;
     if (im.loss) q.loss = im.loss->value;
@@ -217,11 +218,11 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     for (int e = 0; e < 2; ++e) {
       const auto& end = link.ends[e];
       if (end.kind == topo::Endpoint::Kind::kInterface) {
-        qdisc(end.node, end.iface, iface_index(end.iface_index), link.egress[e]);
+        qdisc(end.node, end.iface, iface_index(end.iface_index), link.egress[e], link);
       } else {
         const auto& other = link.ends[1 - e];
         qdisc(kFabricNs, fabric_end_name(other.node, other.iface, l), kFabricVethIfindexBase + static_cast<uint32_t>(l),
-              link.egress[e]);
+              link.egress[e], link);
       }
     }
   }

@@ -97,10 +97,10 @@ void remove_tree(const std::string& path) {
   std::vector<Level> stack;  // the directories above `cur`, with the name taken down
   std::vector<std::vector<std::string>> skips(1);
   std::optional<Error> failed;
+  // For messages only (the walk itself never uses paths): grown on the way
+  // down, cut on the way up, so a deep tree costs O(depth), not O(depth^2).
+  std::string where = path;
   for (;;) {
-    // Names are rebuilt for messages only (the walk itself never uses paths).
-    std::string where = path;
-    for (const auto& l : stack) where += "/" + l.name;
     auto sub = clear_files(cur.get(), top.st_dev, where, failed, skips.back());
     if (sub) {
       Fd child(::openat(cur.get(), sub->c_str(), kDirFlags));
@@ -112,6 +112,7 @@ void remove_tree(const std::string& path) {
       struct stat st{};
       if (::fstat(cur.get(), &st) < 0) throw_errno("examining {}", where);
       stack.push_back({st.st_dev, st.st_ino, *sub});
+      where += "/" + *sub;
       skips.emplace_back();
       cur = std::move(child);
       continue;
@@ -130,6 +131,7 @@ void remove_tree(const std::string& path) {
       if (!failed) failed = Error(errno, "removing directory {}", where);
       skips.back().push_back(done.name);
     }
+    where.resize(where.size() - done.name.size() - 1);
   }
   cur.reset();
   if (::rmdir(path.c_str()) < 0 && errno != ENOENT && !failed) failed = Error(errno, "removing directory {}", path);

@@ -28,7 +28,10 @@ namespace fs = std::filesystem;
 class RemoveTreeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() / ("netlab-rmtree-" + std::to_string(getpid()));
+    // tmpfs where there is one, as the state dir is (/run): 30 000 rmdirs on a
+    // loaded ext4 take minutes, on tmpfs about a second.
+    fs::path tmp = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+    base_ = tmp / ("netlab-rmtree-" + std::to_string(getpid()));
     fs::create_directories(base_);
     root_ = (base_ / "tree").string();
     outside_ = (base_ / "outside").string();
