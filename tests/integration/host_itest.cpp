@@ -235,24 +235,29 @@ TEST_F(HostTest, RollbackRemovesOnlyWhatThisLabMadeByIdentity) {
   };
   // A node pin someone else made: the node's pin fails with EEXIST, and the
   // rollback (which unpinned by name before) leaves that namespace.
-  ip("netns add " + lab + "-b");
-  uint64_t foreign = inode_of("/run/netns/" + lab + "-b");
-  auto before = snapshot();
-  deploy_expecting_failure(shipped_topology("bridge-lan.toml", lab));
-  EXPECT_EQ(inode_of("/run/netns/" + lab + "-b"), foreign);
-  auto after = snapshot();
-  EXPECT_EQ(before, after) << before.diff(after);
-  ip("netns del " + lab + "-b");
+  // The same for the fabric's pin: `ip netns add netlab-<lab>` made before the
+  // lab was deployed survives the rollback (it was removed before).
+  for (const std::string& name : {lab + "-b", "netlab-" + lab}) {
+    SCOPED_TRACE(name);
+    ip("netns add " + name);
+    uint64_t foreign = inode_of("/run/netns/" + name);
+    auto before = snapshot();
+    deploy_expecting_failure(shipped_topology("bridge-lan.toml", lab));
+    EXPECT_EQ(inode_of("/run/netns/" + name), foreign);
+    auto after = snapshot();
+    EXPECT_EQ(before, after) << before.diff(after);
+    ip("netns del " + name);
+  }
 
   // A host interface of the same name as the lab's host-side bridge end.
   ip("link add " + lab + "-mgmt type veth peer name " + lab + "-peer");  // this kernel has no dummy
   auto links_before = ip_json("", "link show dev " + lab + "-mgmt");
-  before = snapshot();
+  auto before = snapshot();
   deploy_expecting_failure(shipped_topology("bridge-lan.toml", lab));
   auto links_after = ip_json("", "link show dev " + lab + "-mgmt");
   ASSERT_EQ(links_after.size(), 1u) << "the other interface was deleted";
   EXPECT_EQ(links_after[0]["ifindex"], links_before[0]["ifindex"]);
-  after = snapshot();
+  auto after = snapshot();
   EXPECT_EQ(before, after) << before.diff(after);
 }
 
