@@ -112,7 +112,9 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   Plan p = plan(lab, facts);
   auto backend = make(&lab);
   try {
+    auto t_pre = std::chrono::steady_clock::now();
     backend->preflight(p);
+    spdlog::debug("preflight: {:.1f} ms", seconds_since(t_pre) * 1000);
   } catch (Error& e) {
     remove_state_dir(lab_dir(facts, lab.name));
     throw;

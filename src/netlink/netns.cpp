@@ -234,6 +234,10 @@ UnpinResult unpin(const std::string& path, uint64_t ns_inode) {
     detach(fd.get(), path);
     removed_mount = true;
   }
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) return UnpinResult::kRemoved;
+  if (errno != EBUSY) throw_errno("removing netns pin {}", path);
+  // Still a mount point: a copy below a later bind of the directory. Only
+  // then is mountinfo read (reading it per pin would make destroy O(N^2)).
   if (detach_hidden(path, ns_inode) == UnpinResult::kNotOurs) return UnpinResult::kNotOurs;
   if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw_errno("removing netns pin {}", path);
   return UnpinResult::kRemoved;
