@@ -99,16 +99,6 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
     throw LabConflict(EEXIST, "lab {} is already deployed (netlab destroy --lab {} first)", lab.name,
                 lab.name);
 
-  // Root-only state (0700) — except that a user-namespace node's root, an
-  // unprivileged host uid, mounts its overlay below: for such labs the state
-  // dir and the lab dir stay searchable (0711, not listable) until nodes get
-  // their directories through descriptors opened by netlab (containment work).
-  if (std::any_of(lab.nodes.begin(), lab.nodes.end(), [](const topo::Node& n) { return n.userns; })) {
-    struct stat st{};
-    if (::stat(facts.state_dir.c_str(), &st) == 0 && (st.st_mode & 0011) != 0011)
-      ::chmod(facts.state_dir.c_str(), (st.st_mode & 07777) | 0011);
-    ::chmod(lab_dir(facts, lab.name).c_str(), 0711);
-  }
   Plan p = plan(lab, facts);
   auto backend = make(&lab);
   try {
