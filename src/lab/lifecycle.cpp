@@ -77,10 +77,16 @@ LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool cr
     std::string path = dir + "/lock";
     Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd) throw_errno("opening lock of lab {} ({})", lab, path);
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
-      if (errno == EWOULDBLOCK)
+    // A lock held for up to a second more is let go of: a command killed a
+    // moment ago leaves helpers that shared its descriptor table (a contained
+    // node's namespace holder dies with it by PDEATHSIG, asynchronously), and
+    // a destroy run right after the kill must not call the lab busy.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+      if (errno != EWOULDBLOCK) throw_errno("locking lab {} ({})", lab, path);
+      if (std::chrono::steady_clock::now() >= deadline)
         throw LabConflict(EBUSY, "lab {} is being changed by another netlab command", lab);
-      throw_errno("locking lab {} ({})", lab, path);
+      ::usleep(10'000);
     }
     struct stat held{}, now{};
     if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino)
