@@ -23,7 +23,7 @@ int run_generate(const Args& args) {
       ("kind", po::value<std::string>()->required()->value_name("KIND"), "line, ring, star, tree or clos")
       ("numbers", po::value<std::vector<int>>()->multitoken()->value_name("N"), "sizes")
       ("name", po::value<std::string>()->default_value("")->value_name("NAME"),
-       "lab name: [a-z0-9][a-z0-9-]*, at most 12 bytes (default: kind and size)")
+       "lab name: [a-z0-9]+, at most 12 bytes (default: kind and size)")
       ("pool", po::value<std::string>()->default_value("10.0.0.0/8")->value_name("CIDR"), "pool for point-to-point /31s")
       ("lan-pool", po::value<std::string>()->default_value("172.16.0.0/12")->value_name("CIDR"), "pool for bridge subnets");
   spec.positional.add("kind", 1).add("numbers", -1);

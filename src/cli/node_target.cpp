@@ -5,6 +5,7 @@
 #include "cli/exit_codes.hpp"
 #include "lab/state.hpp"
 #include "node/enter.hpp"
+#include "topology/names.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::cli {
@@ -13,6 +14,12 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
                 const std::vector<std::string>& argv, bool interactive) {
   auto name = resolve_lab_name(facts, lab_name);
   if (!name) return kExitUserError;
+  for (auto [kind, given] : {std::pair{topo::NameKind::kLab, *name}, std::pair{topo::NameKind::kNode, node}}) {
+    if (auto problem = topo::name_problem(kind, given); !problem.empty()) {
+      std::cerr << "netlab: " << problem << "\n";
+      return kExitUserError;
+    }
+  }
   if (!require_root(interactive ? "shell" : "exec")) return kExitUserError;
   try {
     lab::LabState state = lab::read_lab_state(facts, *name);

@@ -11,7 +11,7 @@
 namespace netlab::lab {
 
 // JSON of each action (ADL needs these in the actions' namespace).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateFabric, pin)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CreateFabric, pin, inode)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateNodeNetns, node)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateBridge, name, ifindex, mtu)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateVeth, label, a_ns, a_name, a_ifindex, b_ns, b_name,
@@ -19,14 +19,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateVeth, label, a_ns, a_name, a_ifindex, b
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetLink, ns, name, ifindex, master, master_ifindex, up, alias)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddAddress, ns, ifname, ifindex, prefix)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddRoute, ns, to, via, dev, dev_ifindex, metric)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddQdisc, ns, ifname, ifindex, delay_ns, jitter_ns, loss, duplicate, corrupt,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddQdisc, link, ns, ifname, ifindex, delay_ns, jitter_ns, loss, duplicate, corrupt,
                                    reorder, rate_bps)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ApplyNft, ns, family, table, spec_json)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetHostSysctl, key, value, previous, has_previous)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateCgroup, node, path)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrepareRootfs, node, dir)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StartNode, node, node_index, pid, start_time)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PinNodeNetns, node, pin)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PinNodeNetns, node, pin, inode)
 
 namespace {
 
@@ -144,12 +144,12 @@ std::string describe(const Undo& u) {
 std::optional<Undo> undo_of(const Action& a) {
   return std::visit(
       Overloaded{
-          [](const CreateFabric& x) -> std::optional<Undo> { return Unpin{x.pin}; },
+          [](const CreateFabric& x) -> std::optional<Undo> { return Unpin{x.pin, x.inode}; },
           [](const CreateVeth& x) -> std::optional<Undo> {
             // Every veth has an end in the fabric or a node netns and dies with it;
             // a host-side end is deleted explicitly so destroy is synchronous.
-            if (x.a_ns == kHostNs) return DeleteLink{x.a_ns, x.a_name, x.a_alias};
-            if (x.b_ns == kHostNs) return DeleteLink{x.b_ns, x.b_name, x.b_alias};
+            if (x.a_ns == kHostNs) return DeleteLink{x.a_ns, x.a_name, x.a_alias, x.a_ifindex};
+            if (x.b_ns == kHostNs) return DeleteLink{x.b_ns, x.b_name, x.b_alias, x.b_ifindex};
             return std::nullopt;
           },
           [](const ApplyNft& x) -> std::optional<Undo> {
@@ -165,7 +165,7 @@ std::optional<Undo> undo_of(const Action& a) {
           [](const StartNode& x) -> std::optional<Undo> {
             return KillNode{x.node, x.pid, x.start_time};
           },
-          [](const PinNodeNetns& x) -> std::optional<Undo> { return Unpin{x.pin}; },
+          [](const PinNodeNetns& x) -> std::optional<Undo> { return Unpin{x.pin, x.inode}; },
           [](const auto&) -> std::optional<Undo> { return std::nullopt; },
       },
       a);

@@ -27,9 +27,12 @@ inline constexpr const char* kFabricNs = "@fabric";
 /// An address or prefix as text ("192.168.50.2/24", "fd00::1/64", "default").
 using AddrText = std::string;
 
-/// The lab's fabric netns, pinned at `pin` (/run/netns/netlab-<lab>).
+/// The lab's fabric netns, pinned at `pin` (/run/netns/netlab-<lab>). The
+/// backend makes the namespace in prepare() and records its inode here before
+/// the intent is journaled: destroy unpins only that namespace.
 struct CreateFabric {
   std::string pin;
+  uint64_t inode = 0;
 };
 
 /// A node's netns: created unpinned (it dies with netlab until a node joins it).
@@ -53,6 +56,8 @@ struct CreateVeth {
   uint32_t mtu = 0;
   std::string a_mac, b_mac;
   std::string a_alias, b_alias;  // ownership marker on host-side ends: "netlab:<lab>:<what>"
+  // A host-side end asks for an ifindex that prepare() picked at random among
+  // the free ones: with its name, the identity destroy checks before deleting.
 };
 
 /// Brings a link up, optionally enslaving it to a bridge (master) — one request.
@@ -84,6 +89,7 @@ struct AddRoute {
 
 /// Impairments on the egress of one interface (TBF and/or netem qdiscs).
 struct AddQdisc {
+  std::string link;  // the link's label ("a:eth0 <-> b:eth0"), for messages
   std::string ns;
   std::string ifname;
   uint32_t ifindex = 0;
@@ -135,6 +141,7 @@ struct StartNode {
 struct PinNodeNetns {
   std::string node;
   std::string pin;  // /run/netns/<lab>-<node>
+  uint64_t inode = 0;  // the node's netns, filled by prepare() before the intent is journaled
 };
 
 using Action = std::variant<CreateFabric, CreateNodeNetns, CreateBridge, CreateVeth, SetLink,
@@ -153,11 +160,13 @@ struct RemoveCgroup {
 };
 struct Unpin {
   std::string pin;
+  uint64_t inode = 0;  // the namespace pinned there; another one is left in place
 };
-struct DeleteLink {  // host-side only: checked against its alias marker first
+struct DeleteLink {  // host-side only: checked against its ifindex and alias marker first
   std::string ns;
   std::string name;
   std::string alias;
+  uint32_t ifindex = 0;
 };
 struct DeleteNft {
   std::string ns;

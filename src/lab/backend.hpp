@@ -14,6 +14,8 @@
 
 namespace netlab::lab {
 
+struct Plan;
+
 /// A failure of one action inside a batch: `index` is its position in the batch.
 class ActionError : public Error {
  public:
@@ -27,6 +29,11 @@ class ActionError : public Error {
 class Backend {
  public:
   virtual ~Backend() = default;
+
+  /// Checks the host before anything is built (the journal does not exist yet):
+  /// what the plan needs is there and what it would create is free. Throws
+  /// Error naming the object and the cause. The default checks nothing.
+  virtual void preflight(const Plan& plan) { (void)plan; }
 
   /// Fills what an action must carry in the journal before it runs (the
   /// previous value of a host sysctl). Throws Error on failure.

@@ -19,6 +19,8 @@
 #include <fmt/format.h>
 #include <regex>
 
+#include "topology/pattern.hpp"
+
 #include "lab/state.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/netns.hpp"
@@ -274,7 +276,7 @@ Outcome command_check(const LabState& state, const topo::Lab& lab, const topo::C
     // `output = "^0$"` matches what `id -u` prints.
     std::string text = out;
     while (!text.empty() && text.back() == '\n') text.pop_back();
-    bool matched = std::regex_search(text, std::regex(*c.expect_output, std::regex::ECMAScript));
+    bool matched = topo::OutputPattern(*c.expect_output).search(text);
     ok = ok && matched;
     std::string first = out.substr(0, out.find('\n'));
     got += matched ? ", output matched" : fmt::format(", output \"{}\" did not match", first.substr(0, 60));

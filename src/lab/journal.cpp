@@ -1,6 +1,7 @@
 #include "lab/journal.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,11 +13,21 @@
 namespace netlab::lab {
 
 Journal Journal::create(const std::string& path, const std::string& lab) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
-  if (!fd) throw_errno("creating journal {}", path);
+  // The header is written to a temporary file and renamed into place, so a
+  // journal never exists without its header (a SIGKILL between creating the
+  // file and writing it left an empty journal that blocked the lab for good).
+  // RENAME_NOREPLACE keeps create's EEXIST for a lab that has one.
+  std::string tmp = path + ".new";
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("creating journal {}", tmp);
   Journal j(path, std::move(fd), 0);
   nlohmann::json header = {{"netlab_journal", kJournalVersion}, {"lab", lab}};
   j.write_lines(header.dump() + "\n");
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) < 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    throw Error(saved, "creating journal {}", path);
+  }
   return j;
 }
 
@@ -119,7 +130,14 @@ JournalContents load_journal(const std::string& path) {
     good_end = complete ? nl + 1 : text.size();
     pos = good_end;
   }
-  if (line_no == 0) throw Error(0, "journal {}: empty (no header)", path);
+  // Empty, or a header torn by a crash (journals written before the header was
+  // renamed into place): no intent was ever written, so nothing was built.
+  if (line_no == 0 || (line_no == 1 && out.dropped_torn_tail)) {
+    out.lab.clear();
+    out.actions.clear();
+    out.dropped_torn_tail = text.size() > 0;
+    return out;
+  }
   if (out.dropped_torn_tail) {
     if (::truncate(path.c_str(), static_cast<off_t>(good_end)) < 0)
       throw_errno("truncating torn journal {}", path);

@@ -13,6 +13,7 @@
 
 #include "lab/state.hpp"
 #include "topology/parse.hpp"
+#include "util/remove_tree.hpp"
 #include "util/strings.hpp"
 
 namespace fs = std::filesystem;
@@ -30,9 +31,24 @@ void make_dir(const std::string& path, mode_t mode) {
 }
 
 void remove_state_dir(const std::string& dir) {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  if (ec) throw Error(ec.value(), "removing state directory {}", dir);
+  try {
+    remove_tree(dir);
+  } catch (Error& e) {
+    throw std::move(e.wrap("removing state directory " + dir));
+  }
+}
+
+// mkdir -p: missing parents 0755, the state dir itself root-only (0700): the
+// journals, the saved topologies and the nodes' directories below are no one
+// else's business. An existing directory keeps its mode (it may be one the
+// user named, like /tmp); each lab's directory is 0700 in any case.
+void make_state_dir(const std::string& path) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string part = path.substr(0, slash);
+    bool last = slash == std::string::npos;
+    if (::mkdir(part.c_str(), last ? 0700 : 0755) < 0 && errno != EEXIST) throw_errno("creating {}", part);
+    if (last) break;
+  }
 }
 
 bool overlaps(const topo::Prefix& a, const topo::Prefix& b) {
@@ -69,6 +85,11 @@ void refuse_host_overlap(const topo::Lab& lab, const HostFacts& facts) {
 
 }  // namespace
 
+void check_lab_name(const std::string& lab) {
+  if (auto problem = topo::name_problem(topo::NameKind::kLab, lab); !problem.empty())
+    throw LabConflict(EINVAL, "{}", problem);
+}
+
 std::string journal_path(const HostFacts& f, const std::string& lab) {
   return lab_dir(f, lab) + "/journal";
 }
@@ -78,11 +99,10 @@ std::string snapshot_path(const HostFacts& f, const std::string& lab) {
 
 LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool create_dir) {
   std::string dir = lab_dir(facts, lab);
+  check_lab_name(lab);
   if (create_dir) {
-    make_dir(facts.state_dir, 0755);
-    // Searchable but not listable by others: a user-namespace node's root (an
-    // unprivileged host uid) must reach its own overlay directories below.
-    make_dir(dir, 0711);
+    make_state_dir(facts.state_dir);
+    make_dir(dir, 0700);
   }
   // The lock lives inside the lab dir so that destroy leaves no file behind; a
   // locker that wins the race against a destroy re-checks that its inode is
@@ -91,15 +111,21 @@ LabLock LabLock::acquire(const HostFacts& facts, const std::string& lab, bool cr
     std::string path = dir + "/lock";
     Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd) throw_errno("opening lock of lab {} ({})", lab, path);
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
-      if (errno == EWOULDBLOCK)
+    // A lock held for up to a second more is let go of: a command killed a
+    // moment ago leaves helpers that shared its descriptor table (a contained
+    // node's namespace holder dies with it by PDEATHSIG, asynchronously), and
+    // a destroy run right after the kill must not call the lab busy.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+      if (errno != EWOULDBLOCK) throw_errno("locking lab {} ({})", lab, path);
+      if (std::chrono::steady_clock::now() >= deadline)
         throw LabConflict(EBUSY, "lab {} is being changed by another netlab command", lab);
-      throw_errno("locking lab {} ({})", lab, path);
+      ::usleep(10'000);
     }
     struct stat held{}, now{};
     if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino)
       return LabLock(std::move(fd));
-    if (create_dir) make_dir(dir, 0711);
+    if (create_dir) make_dir(dir, 0700);
   }
   throw Error(EAGAIN, "locking lab {}: its state directory keeps disappearing", lab);
 }
@@ -121,6 +147,14 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
 
   Plan p = plan(lab, facts);
   auto backend = make(&lab);
+  try {
+    auto t_pre = std::chrono::steady_clock::now();
+    backend->preflight(p);
+    log::debug("preflight: {:.1f} ms", seconds_since(t_pre) * 1000);
+  } catch (Error& e) {
+    remove_state_dir(lab_dir(facts, lab.name));
+    throw;
+  }
   Journal journal = Journal::create(jpath, lab.name);
   // exec, shell and inspect read the nodes' settings from this copy; destroy never does.
   if (!lab.file.empty()) {
@@ -149,6 +183,7 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
 DestroyResult destroy_lab(const std::string& lab, const HostFacts& facts, const BackendFactory& make) {
   auto t0 = std::chrono::steady_clock::now();
   DestroyResult r;
+  check_lab_name(lab);
   std::string dir = lab_dir(facts, lab);
   if (::access(dir.c_str(), F_OK) != 0) {
     r.nothing_to_do = true;
@@ -174,7 +209,9 @@ std::vector<std::string> list_labs(const HostFacts& facts) {
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(facts.state_dir, ec)) {
-    if (!e.is_directory() || e.path().filename() == "images") continue;
+    // Only names a lab can have: never the image store, a stray file or a
+    // temporary directory (destroy --all acts on every name listed here).
+    if (!e.is_directory() || !topo::name_problem(topo::NameKind::kLab, e.path().filename().string()).empty()) continue;
     out.push_back(e.path().filename());
   }
   std::sort(out.begin(), out.end());

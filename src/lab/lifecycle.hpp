@@ -63,6 +63,11 @@ class LabLock {
   Fd fd_;
 };
 
+/// Throws LabConflict(EINVAL) with topo::name_problem's message when `lab`
+/// cannot be a lab name (empty, "..", "images", "a/b", ...). Every entry point
+/// that turns a lab name into a path calls it first.
+void check_lab_name(const std::string& lab);
+
 std::string journal_path(const HostFacts& facts, const std::string& lab);
 std::string snapshot_path(const HostFacts& facts, const std::string& lab);
 

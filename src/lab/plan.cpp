@@ -92,12 +92,18 @@ std::string cgroup_path(const HostFacts& f, const std::string& lab, const std::s
 std::string host_nft_table(const std::string& lab) { return "netlab_" + lab; }
 
 std::string fabric_end_name(const std::string& node, const std::string& iface, size_t link_index) {
-  // Node names never contain '_', so "node_iface" cannot collide with another
-  // pair, nor with the "nl<N>" fallback for names too long for IFNAMSIZ.
+  // The fabric holds bridges ([a-z0-9-], see topology/names.hpp), these ends
+  // and the host ends below. Node names never contain '_', so "node_iface"
+  // names one pair only; the fallbacks ("nl.<N>", "host.<N>") contain '.' and
+  // no '_', which neither a bridge nor a "node_iface" name can be. A generated
+  // name the kernel may already use ("ip_vti0": node ip, interface vti0) takes
+  // the fallback too.
   std::string name = node + "_" + iface;
-  if (name.size() <= topo::kMaxIfaceName) return name;
-  return fmt::format("nl{}", link_index);
+  if (name.size() <= topo::kMaxIfaceName && !topo::reserved_iface(name)) return name;
+  return fmt::format("nl.{}", link_index);
 }
+
+std::string fabric_host_end_name(size_t bridge_index) { return fmt::format("host.{}", bridge_index); }
 
 Plan plan(const topo::Lab& lab, const HostFacts& facts) {
   Plan p;
@@ -161,7 +167,7 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     CreateVeth v;
     v.label = fmt::format("{} <-> host:{}", br.name, br.host->iface);
     v.a_ns = kFabricNs;
-    v.a_name = fmt::format("host_{}", b);
+    v.a_name = fabric_host_end_name(b);
     v.a_ifindex = kFabricVethIfindexBase + static_cast<uint32_t>(lab.links.size() + b);
     v.b_ns = kHostNs;
     v.b_name = br.host->iface;
@@ -194,9 +200,10 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
 
   // Impairments on the egress of each end; a bridge port's egress is the way
   // into its node, so a bridged link is impaired in both directions too.
-  auto qdisc = [&](const std::string& ns, const std::string& ifname, uint32_t ifindex, const topo::Impairments& im) {
+  auto qdisc = [&](const std::string& ns, const std::string& ifname, uint32_t ifindex, const topo::Impairments& im,
+                   const topo::Link& link) {
     if (im.empty()) return;
-    AddQdisc q{ns, ifname, ifindex};
+    AddQdisc q{fmt::format("{} <-> {}", link.ends[0].str(), link.ends[1].str()), ns, ifname, ifindex};
     if (im.delay) q.delay_ns = im.delay->ns;
     if (im.jitter) q.jitter_ns = im.jitter->ns;
     if (im.loss) q.loss = im.loss->value;
@@ -211,11 +218,11 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     for (int e = 0; e < 2; ++e) {
       const auto& end = link.ends[e];
       if (end.kind == topo::Endpoint::Kind::kInterface) {
-        qdisc(end.node, end.iface, iface_index(end.iface_index), link.egress[e]);
+        qdisc(end.node, end.iface, iface_index(end.iface_index), link.egress[e], link);
       } else {
         const auto& other = link.ends[1 - e];
         qdisc(kFabricNs, fabric_end_name(other.node, other.iface, l), kFabricVethIfindexBase + static_cast<uint32_t>(l),
-              link.egress[e]);
+              link.egress[e], link);
       }
     }
   }

@@ -44,5 +44,7 @@ std::string cgroup_path(const HostFacts& f, const std::string& lab, const std::s
 std::string host_nft_table(const std::string& lab);
 /// Name of the fabric-side end of link `link_index` for node:iface, unique in the fabric.
 std::string fabric_end_name(const std::string& node, const std::string& iface, size_t link_index);
+/// Name of the fabric-side end of the veth that attaches bridge `bridge_index` to the host.
+std::string fabric_host_end_name(size_t bridge_index);
 
 }  // namespace netlab::lab

@@ -14,7 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lab/lifecycle.hpp"
+#include "lab/netem_probe.hpp"
 #include "lab/real_backend_impl.hpp"
+#include "util/remove_tree.hpp"
 #include "netlink/dump.hpp"
 #include "node/image.hpp"
 #include "util/overloaded.hpp"
@@ -57,7 +60,52 @@ void RealBackend::prepare(Action& action) {
   if (auto* s = std::get_if<SetHostSysctl>(&action)) {
     s->previous = std::string(trim(read_file(sysctl_path(s->key))));
     s->has_previous = true;
+  } else if (auto* f = std::get_if<CreateFabric>(&action)) {
+    // Made now, held by a descriptor only (a crash frees it): the journal
+    // records which namespace the pin is to hold before the pin exists.
+    if (!fabric_.valid()) make_fabric();
+    f->inode = fabric_.inode();
+  } else if (auto* p = std::get_if<PinNodeNetns>(&action)) {
+    p->inode = netns(p->node).inode();
+  } else if (auto* v = std::get_if<CreateVeth>(&action)) {
+    if (v->b_ns == kHostNs && !v->b_ifindex) v->b_ifindex = free_host_ifindex();
   }
+}
+
+void RealBackend::preflight(const Plan& plan) {
+  // Everything here runs before the journal exists: a refusal leaves nothing.
+  {
+    size_t nodes = 0, contained = 0;
+    for (const auto& a : plan.actions)
+      if (auto* n = std::get_if<CreateNodeNetns>(&a)) {
+        ++nodes;
+        if (lab_ && !lab_->nodes[lab_->find_node(n->node)].privileged) ++contained;
+      }
+    check_host_limits(nodes, contained);
+  }
+  nl::ensure_pin_dir(facts_.netns_dir);
+  std::vector<std::string> host_ifaces;
+  for (const auto& a : plan.actions) {
+    std::string pin;
+    if (auto* f = std::get_if<CreateFabric>(&a)) pin = f->pin;
+    if (auto* p = std::get_if<PinNodeNetns>(&a)) pin = p->pin;
+    if (!pin.empty() && ::access(pin.c_str(), F_OK) == 0)
+      throw LabConflict(EEXIST,
+                        "netns pin {} exists already (another lab of this name deployed with another --state-dir, "
+                        "or made by `ip netns add`); nothing was built",
+                        pin);
+    if (auto* v = std::get_if<CreateVeth>(&a); v && v->b_ns == kHostNs) host_ifaces.push_back(v->b_name);
+  }
+  if (!host_ifaces.empty()) {
+    for (const auto& l : nl::dump_links(socket(kHostNs))) {
+      if (std::find(host_ifaces.begin(), host_ifaces.end(), l.name) == host_ifaces.end()) continue;
+      std::string owner = l.alias.starts_with("netlab:") ? "made by netlab (" + l.alias + ")" : "not made by netlab";
+      throw LabConflict(EEXIST, "host interface {} exists already ({}); choose another `iface` for its bridge; "
+                                "nothing was built",
+                        l.name, owner);
+    }
+  }
+  check_netem(plan, host_);
 }
 
 void RealBackend::run(std::span<Action> batch) {
@@ -327,15 +375,14 @@ void RealBackend::undo(const Undo& u) {
   std::visit(Overloaded{
                  [&](const KillNode& k) { node::kill_node(k.pid, k.start_time); },
                  [&](const RemoveCgroup& c) { cgroups().remove(c.path); },
-                 [&](const Unpin& p) { nl::unpin(p.pin); },
+                 [&](const Unpin& p) {
+                   if (nl::unpin(p.pin, p.inode) == nl::UnpinResult::kNotOurs)
+                     log::info("{} holds a namespace this lab did not make; left in place", p.pin);
+                 },
                  [&](const DeleteLink& d) { delete_host_link(d); },
                  [&](const DeleteNft& d) { nft::delete_table(netns(d.ns), ns_label(d.ns), d.table); },
                  [&](const RestoreSysctl& r) { write_file(sysctl_path(r.key), r.value); },
-                 [&](const RemoveDir& d) {
-                   std::error_code ec;
-                   std::filesystem::remove_all(d.dir, ec);
-                   if (ec) throw Error(ec.value(), "removing {}", d.dir);
-                 },
+                 [&](const RemoveDir& d) { remove_tree(d.dir); },
              },
              u);
 }

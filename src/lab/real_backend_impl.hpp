@@ -24,6 +24,7 @@ class RealBackend : public Backend {
   RealBackend(const topo::Lab* lab, HostFacts facts);
   ~RealBackend() override;
 
+  void preflight(const Plan& plan) override;
   void prepare(Action& action) override;
   void run(std::span<Action> batch) override;
   void undo(const Undo& u) override;
@@ -42,6 +43,8 @@ class RealBackend : public Backend {
   nl::Netns open_node_netns(const std::string& node);
   nl::RtnlSocket& socket(const std::string& ns);
   uint32_t host_ifindex(const std::string& name);
+  void make_fabric();
+  uint32_t free_host_ifindex();
   void run_namespaces(std::span<Action> batch);
   /// Refuses a lab the host's limits (namespaces, pids, open files) cannot hold.
   void check_host_limits(size_t nodes, size_t contained) const;

@@ -2,13 +2,16 @@
 // and netns pins, one rtnetlink socket per namespace, each phase's requests
 // pipelined per namespace with acks mapped back to the plan's actions.
 #include <net/if.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <spdlog/spdlog.h>
 
+#include "util/log.hpp"
 #include "lab/real_backend_impl.hpp"
 #include "netlink/addr.hpp"
 #include "netlink/dump.hpp"
@@ -94,20 +97,29 @@ void RealBackend::check_host_limits(size_t nodes, size_t contained) const {
                         "(raise it with ulimit -n 1024)", rl.rlim_cur);
 }
 
-void RealBackend::run_namespaces(std::span<Action> batch) {
-  {
-    size_t nodes = 0, contained = 0;
-    for (const auto& a : batch)
-      if (auto* n = std::get_if<CreateNodeNetns>(&a)) {
-        ++nodes;
-        if (!lab_->nodes[lab_->find_node(n->node)].privileged) ++contained;
-      }
-    try {
-      check_host_limits(nodes, contained);
-    } catch (Error& e) {
-      throw ActionError(0, std::move(e));
+void RealBackend::make_fabric() {
+  fabric_ = nl::Netns::create([&] {
+    // Lab addresses are unique by construction: no duplicate address detection.
+    nl::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+    sockets_.emplace(kFabricNs, nl::RtnlSocket::open(ns_label(kFabricNs)));
+    // The fabric only switches frames: its bridges and their ports need
+    // no IPv6 of their own. Without this, each port would autoconfigure,
+    // solicit routers and report multicast groups, and each of those
+    // completions walks the namespace's whole IPv6 routing table: O(N^2)
+    // for a bridge with N ports.
+    nl::write_sysctl("net.ipv6.conf.default.disable_ipv6", "1");
+    // Bridged frames skip the host's iptables (when br_netfilter is
+    // loaded, its switches are per namespace and default on): nodes
+    // filter with their own nftables, and a flooded frame would
+    // otherwise pass the hooks once per port.
+    for (const char* key : {"net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
+                            "net.bridge.bridge-nf-call-arptables"}) {
+      if (::access(sysctl_path(key).c_str(), W_OK) == 0) nl::write_sysctl(key, "0");
     }
-  }
+  });
+}
+
+void RealBackend::run_namespaces(std::span<Action> batch) {
   // Lab addresses are unique by construction: no duplicate address detection,
   // so IPv6 (link-local included, which neighbour discovery needs when a node
   // forwards) works the moment deploy returns. Everything a namespace needs
@@ -128,24 +140,8 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     try {
       if (auto* f = std::get_if<CreateFabric>(&batch[i])) {
-        fabric_ = nl::Netns::create([&] {
-          set_up_inside(true);
-          sockets_.emplace(kFabricNs, nl::RtnlSocket::open(ns_label(kFabricNs)));
-          // The fabric only switches frames: its bridges and their ports need
-          // no IPv6 of their own. Without this, each port would autoconfigure,
-          // solicit routers and report multicast groups, and each of those
-          // completions walks the namespace's whole IPv6 routing table: O(N^2)
-          // for a bridge with N ports.
-          nl::write_sysctl("net.ipv6.conf.default.disable_ipv6", "1");
-          // Bridged frames skip the host's iptables (when br_netfilter is
-          // loaded, its switches are per namespace and default on): nodes
-          // filter with their own nftables, and a flooded frame would
-          // otherwise pass the hooks once per port.
-          for (const char* key : {"net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
-                                  "net.bridge.bridge-nf-call-arptables"}) {
-            if (::access(sysctl_path(key).c_str(), W_OK) == 0) nl::write_sysctl(key, "0");
-          }
-        });
+        // Made by prepare(), which journaled its inode; pinned now.
+        if (!fabric_.valid()) make_fabric();
         nl::pin(fabric_, f->pin);
       } else if (std::holds_alternative<CreateNodeNetns>(batch[i])) {
         nodes.push_back(i);
@@ -307,14 +303,36 @@ void RealBackend::run_pins(std::span<Action> batch) {
   }
 }
 
+uint32_t RealBackend::free_host_ifindex() {
+  // A random index in a range the kernel's own counter takes years to reach:
+  // with the name, it tells this lab's host interface from one someone else
+  // made under the same name before or after (which destroy then leaves).
+  std::set<uint32_t> used;
+  for (const auto& l : nl::dump_links(socket(kHostNs))) used.insert(l.ifindex);
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    uint32_t candidate = 0;
+    if (::getrandom(&candidate, sizeof candidate, 0) != sizeof candidate) break;
+    candidate = 0x01000000u + candidate % 0x3f000000u;
+    if (!used.count(candidate)) return candidate;
+  }
+  throw Error(EAGAIN, "choosing an ifindex for a host interface");
+}
+
 void RealBackend::delete_host_link(const DeleteLink& d) {
   auto& sock = socket(kHostNs);
   for (const auto& l : nl::dump_links(sock)) {
     if (l.name != d.name) continue;
-    // Never delete a host interface that is not ours: the mark must match.
-    if (l.alias != d.alias)
-      throw Error(EPERM, "host interface {} carries alias \"{}\", not netlab's \"{}\"; left in place", d.name,
-                  l.alias, d.alias);
+    // Never delete a host interface that is not ours: the identity recorded in
+    // the journal must match (its ifindex, and the alias once it was set; a
+    // crash may come between creating it and setting the alias).
+    bool same_index = d.ifindex == 0 || l.ifindex == d.ifindex;
+    bool same_alias = l.alias == d.alias || (d.ifindex != 0 && l.alias.empty());
+    if (!same_index || !same_alias) {
+      log::info("host interface {} (ifindex {}, alias \"{}\") is not the one this lab made (ifindex {}, \"{}\"); "
+                   "left in place",
+                   d.name, l.ifindex, l.alias, d.ifindex, d.alias);
+      return;
+    }
     auto acks = [&] {
       nl::Batch b;
       b.add(nl::encode(nl::LinkDeleteSpec{d.name, l.ifindex}), "deleting host interface " + d.name);
@@ -325,6 +343,5 @@ void RealBackend::delete_host_link(const DeleteLink& d) {
     return;
   }
 }
-
 
 }  // namespace netlab::lab

@@ -16,6 +16,7 @@ std::string saved_topology_path(const HostFacts& facts, const std::string& lab) 
 }
 
 LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
+  check_lab_name(lab);
   LabState s;
   s.name = lab;
   JournalContents j;

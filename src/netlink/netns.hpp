@@ -35,15 +35,31 @@ class Netns {
   Fd fd_;
 };
 
-/// Bind-mounts `ns` at `path` (creating the file; the directory must exist).
-/// Unlike `ip netns add`, never turns the directory into a shared mount: every
-/// mount under a shared /run/netns propagates to each peer mount namespace,
-/// which is O(N²) with N node mount namespaces. EEXIST if the path is a pin already.
+/// Makes the pin directory ready the way iproute2's `ip netns add` does, so the
+/// two share it in any order: created (0755, parents too) when missing, then a
+/// mount point (a recursive bind of itself) and shared. Sharing lets a pin made
+/// in another mount namespace (netlab run under `ip netns exec`, a unit with a
+/// private /tmp) appear on the host, as iproute2's do. Node mount namespaces
+/// are cut off (made private) by their init before any pin exists. Once it is
+/// a mount point, a later `ip netns add` only re-marks it shared instead of
+/// stacking a new bind over existing pins.
+void ensure_pin_dir(const std::string& dir);
+
+/// Bind-mounts `ns` at `path` (creating the file, mode 0444 — iproute2's are
+/// 0000; the directory must exist). EEXIST if the path exists.
 void pin(const Netns& ns, const std::string& path);
 
-/// Unmounts (MNT_DETACH) and unlinks a pin. Already gone (ENOENT, EINVAL for a
-/// path that is not a mount point any more) is success.
-void unpin(const std::string& path);
+/// What unpin() found at the path.
+enum class UnpinResult { kRemoved, kAbsent, kNotOurs };
+
+/// Removes the pin of the namespace with inode `ns_inode` at `path`, checked by
+/// identity: a namespace pinned there that is not that one (another lab's,
+/// `ip netns add`'s) is left in place (kNotOurs), as is any file netlab did not
+/// make. Finds the pin also when the directory was bind-mounted over since it
+/// was made (`ip netns add` on a plain /run/netns does that): the copy on top
+/// and the original below are both unmounted, then the file is unlinked.
+/// `ns_inode` 0 (journals written before inodes were recorded) accepts any namespace.
+UnpinResult unpin(const std::string& path, uint64_t ns_inode);
 
 /// Writes a per-namespace sysctl ("net.ipv6.conf.default.accept_dad") of `ns`
 /// through /proc/sys, from a thread that entered it (/proc/sys/net follows the

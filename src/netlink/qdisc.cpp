@@ -19,11 +19,18 @@ namespace {
 
 constexpr double kProbabilityScale = std::numeric_limits<uint32_t>::max();
 
-// netem probabilities are fractions of 2^32 - 1.
+// netem probabilities are fractions of 2^32 - 1, rounded as tc rounds them
+// (rint), so a request carries the bytes `tc ... netem loss 1.5%` sends.
 uint32_t probability(double percent) {
   double p = std::clamp(percent, 0.0, 100.0) / 100.0;
-  return static_cast<uint32_t>(std::llround(p * kProbabilityScale));
+  return static_cast<uint32_t>(std::rint(p * kProbabilityScale));
 }
+
+// Scheduler ticks of 64 ns, as tc writes delay and jitter into tc_netem_qopt.
+uint32_t ticks(uint64_t ns) { return static_cast<uint32_t>(std::min<uint64_t>(ns / 64, UINT32_MAX)); }
+// tc sends the 64-bit attribute never; netlab sends it only for what the
+// ticks cannot carry (a sub-microsecond part, or beyond 2^32 ticks).
+bool needs_ns64(uint64_t ns) { return ns % 1000 != 0 || ns / 64 > UINT32_MAX; }
 
 double percent_of(uint32_t probability) {
   // Rounded to what a topology can say (0.001%), so a value read back equals the one set.
@@ -51,26 +58,30 @@ NlMsg encode_netem(uint32_t ifindex, uint32_t parent, uint32_t handle, const Imp
   nl_msg* m = msg.get();
   if (nla_put_string(m, TCA_KIND, "netem") < 0) throw Error(ENOMEM, "encoding netem");
   nlattr* opts = nla_nest_start(m, TCA_OPTIONS);
+  // Laid out as iproute2's tc lays it out (tests/testdata/netem/cases.json holds
+  // tc's bytes): the struct first and unnested, delay and jitter in ticks, then
+  // TCA_NETEM_REORDER before TCA_NETEM_CORRUPT.
   tc_netem_qopt q{};
+  q.latency = ticks(imp.delay_ns);
   q.limit = kNetemLimitPackets;
   q.loss = probability(imp.loss_percent);
-  q.duplicate = probability(imp.duplicate_percent);
   q.gap = imp.reorder_percent > 0 ? 1 : 0;  // reordering needs a gap (tc's default)
-  // The struct comes first and unnested, as the kernel's netem parser expects.
+  q.duplicate = probability(imp.duplicate_percent);
+  q.jitter = ticks(imp.jitter_ns);
   if (!opts || nlmsg_append(m, &q, sizeof q, NLMSG_ALIGNTO) < 0) throw Error(ENOMEM, "encoding netem");
   auto s64 = [&](int type, uint64_t v) {
     int64_t signed_v = static_cast<int64_t>(v);
     put(m, type, sizeof signed_v, &signed_v);
   };
-  if (imp.delay_ns) s64(TCA_NETEM_LATENCY64, imp.delay_ns);
-  if (imp.jitter_ns) s64(TCA_NETEM_JITTER64, imp.jitter_ns);
-  if (imp.corrupt_percent > 0) {
-    tc_netem_corrupt c{probability(imp.corrupt_percent), 0};
-    put(m, TCA_NETEM_CORRUPT, sizeof c, &c);
-  }
+  if (imp.delay_ns && needs_ns64(imp.delay_ns)) s64(TCA_NETEM_LATENCY64, imp.delay_ns);
+  if (imp.jitter_ns && needs_ns64(imp.jitter_ns)) s64(TCA_NETEM_JITTER64, imp.jitter_ns);
   if (imp.reorder_percent > 0) {
     tc_netem_reorder r{probability(imp.reorder_percent), 0};
     put(m, TCA_NETEM_REORDER, sizeof r, &r);
+  }
+  if (imp.corrupt_percent > 0) {
+    tc_netem_corrupt c{probability(imp.corrupt_percent), 0};
+    put(m, TCA_NETEM_CORRUPT, sizeof c, &c);
   }
   nla_nest_end(m, opts);
   return msg;

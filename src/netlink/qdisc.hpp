@@ -1,6 +1,6 @@
 // Link impairments as qdiscs on the egress of one interface: a rate limit is a
 // TBF at the root (handle 1:); delay, jitter, loss, duplication, corruption and
-// reordering are a netem, at the root or, with a rate, as TBF's child (10:),
+// reordering are a netem, at the root or, with a rate, as TBF's child (a:),
 // the layout Mininet's TCLink uses. TBF is kept for the rate even where netem
 // could shape, because many kernels (this project's VM among them) ship TBF but
 // not netem, and a bandwidth limit alone should not need netem.
@@ -33,7 +33,7 @@ struct Impairment {
 };
 
 inline constexpr uint32_t kImpairRootHandle = 0x00010000;   // 1:
-inline constexpr uint32_t kImpairNetemHandle = 0x000a0000;  // 10: under TBF's class 1:1
+inline constexpr uint32_t kImpairNetemHandle = 0x000a0000;  // a: (tc writes handles in hex) under class 1:1
 inline constexpr uint32_t kNetemLimitPackets = 10000;       // delayed packets wait here
 
 /// The requests that put `imp` on the egress of `ifindex` (created or replaced),

@@ -1,4 +1,5 @@
 #include "topology/generate.hpp"
+#include "topology/names.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -327,9 +328,8 @@ std::string generate(const GenerateSpec& spec) {
     if (spec.n > 0) name += std::to_string(spec.n);
   }
   // The same rule as validation's for a lab name: a generated file always validates.
-  bool ok = !name.empty() && name.size() <= kMaxLabName && name.front() != '-';
-  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
-  need(ok, fmt::format("lab name \"{}\" must match [a-z0-9][a-z0-9-]* and be at most {} bytes", name, kMaxLabName));
+  auto problem = name_problem(NameKind::kLab, name);
+  need(problem.empty(), problem);
   Writer w(name);
   switch (spec.kind) {
     case GenerateKind::kLine: return gen_line(spec, w);

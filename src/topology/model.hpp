@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "topology/names.hpp"
 #include "topology/values.hpp"
 #include "util/diag.hpp"
 
@@ -242,9 +243,6 @@ struct Lab {
 };
 
 /// Limits derived from names (documented in docs/topology.md).
-inline constexpr size_t kMaxLabName = 12;     // fabric netns, nft table, host iface names
-inline constexpr size_t kMaxNodeName = 32;    // /run/netns/<lab>-<node>, hostname, cgroup
 inline constexpr size_t kMaxBridgePorts = 1023;  // the kernel's BR_MAX_PORTS - 1 (port 0 is invalid)
-inline constexpr size_t kMaxIfaceName = 15;   // IFNAMSIZ - 1 (bridges too)
 
 }  // namespace netlab::topo

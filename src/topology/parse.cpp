@@ -819,8 +819,10 @@ class Parser {
   void lab(const toml::table& root, Lab& lab) {
     check_keys(root, {"name", "defaults", "bridges", "nodes", "links", "checks", "host"}, "the topology");
     if (auto v = root.get("name")) {
-      lab.name = str(*v, "name").value_or("");
+      auto name = str(*v, "name");
+      lab.name = name.value_or("");
       lab.pos = at(*v);
+      if (name && name->empty()) ctx_.error(lab.pos, name_problem(NameKind::kLab, ""));
     } else {
       ctx_.error({ctx_.file, 1, 1}, "missing lab \"name\" (e.g. name = \"mylab\")");
     }

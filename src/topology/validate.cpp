@@ -4,33 +4,19 @@
 // go through hash maps: a 2000-node lab validates in linear time.
 #include <fmt/format.h>
 
-#include <regex>
 #include <set>
 #include <unordered_map>
 
 #include "topology/parse_context.hpp"
+#include "topology/pattern.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::topo::detail {
 
 namespace {
 
-bool valid_name(const std::string& s) {
-  if (s.empty()) return false;
-  if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0]))))
-    return false;
-  for (char c : s)
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
-      return false;
-  return true;
-}
-
-bool valid_ifname(const std::string& s) {
-  if (s.empty() || s.size() > kMaxIfaceName || s == "." || s == "..") return false;
-  for (char c : s)
-    if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c))) return false;
-  return true;
-}
+// A value quoted in a message stays one readable line.
+std::string shorten(const std::string& s) { return s.size() <= 60 ? s : s.substr(0, 60) + "..."; }
 
 class Validator {
  public:
@@ -49,12 +35,8 @@ class Validator {
   }
 
  private:
-  void name_check(const std::string& name, const char* what, size_t max, const SourcePos& pos) {
-    if (!valid_name(name))
-      ctx_.error(pos, fmt::format("{} name \"{}\" must match [a-z0-9][a-z0-9-]*", what, name));
-    else if (name.size() > max)
-      ctx_.error(pos, fmt::format("{} name \"{}\" is {} bytes; at most {} fit the names derived from it",
-                                  what, name, name.size(), max));
+  void name_check(const std::string& name, NameKind kind, const SourcePos& pos) {
+    if (auto problem = name_problem(kind, name); !problem.empty()) ctx_.error(pos, problem);
   }
 
   // A bind's node path is absolute and normal (no ".", "..", empty parts or
@@ -74,10 +56,10 @@ class Validator {
   }
 
   void names() {
-    if (!lab_.name.empty()) name_check(lab_.name, "lab", kMaxLabName, lab_.pos);
+    if (!lab_.name.empty()) name_check(lab_.name, NameKind::kLab, lab_.pos);
     for (size_t i = 0; i < lab_.nodes.size(); ++i) {
       auto& n = lab_.nodes[i];
-      name_check(n.name, "node", kMaxNodeName, n.pos);
+      name_check(n.name, NameKind::kNode, n.pos);
       node_index_[n.name] = static_cast<int>(i);
       if (!n.privileged && n.user && (n.user->uid >= 65536 || n.user->gid >= 65536))
         ctx_.error(n.pos, fmt::format("node {}: user {}:{} is outside the 65536 ids its user namespace maps",
@@ -91,16 +73,15 @@ class Validator {
         ctx_.error(n.pos, fmt::format("node {}: hostname must be 1..64 bytes", n.name));
       std::set<std::string> seen;
       for (auto& iface : n.interfaces) {
-        if (!valid_ifname(iface.name))
-          ctx_.error(iface.pos, fmt::format("interface name \"{}\" of node {} must be 1..15 bytes without '/', ':' or spaces",
-                                            iface.name, n.name));
         if (iface.name == "lo")
           ctx_.error(iface.pos, fmt::format("node {}: \"lo\" is the loopback; it cannot be linked", n.name));
+        else if (auto problem = iface_problem(iface.name); !problem.empty())
+          ctx_.error(iface.pos, fmt::format("node {}: {}", n.name, problem));
       }
     }
     for (size_t i = 0; i < lab_.bridges.size(); ++i) {
       auto& b = lab_.bridges[i];
-      name_check(b.name, "bridge", kMaxIfaceName, b.pos);
+      name_check(b.name, NameKind::kBridge, b.pos);
       if (node_index_.count(b.name))
         ctx_.error(b.pos, fmt::format("bridge \"{}\" has the name of a node; link endpoints would be ambiguous", b.name));
       bridge_index_[b.name] = static_cast<int>(i);
@@ -161,9 +142,8 @@ class Validator {
           Interface iface;
           iface.name = e.iface;
           iface.pos = l.pos;
-          if (!valid_ifname(iface.name))
-            ctx_.error(l.pos, fmt::format("interface name \"{}\" of node {} must be 1..15 bytes without '/', ':' or spaces",
-                                          iface.name, n.name));
+          if (auto problem = iface_problem(iface.name); !problem.empty())
+            ctx_.error(l.pos, fmt::format("node {}: {}", n.name, problem));
           n.interfaces.push_back(iface);
           idx = static_cast<int>(n.interfaces.size() - 1);
         }
@@ -277,9 +257,8 @@ class Validator {
           continue;
         }
         b.host->iface = name;
-      } else if (!valid_ifname(b.host->iface)) {
-        ctx_.error(b.host->pos, fmt::format("bridge {}: host iface \"{}\" must be 1..15 bytes without '/', ':' or spaces",
-                                            b.name, b.host->iface));
+      } else if (auto problem = iface_problem(b.host->iface, "host iface"); !problem.empty()) {
+        ctx_.error(b.host->pos, fmt::format("bridge {}: {}", b.name, problem));
       }
       if (!host_ifaces.insert(b.host->iface).second)
         ctx_.error(b.host->pos, fmt::format("bridge {}: host iface \"{}\" is used twice", b.name, b.host->iface));
@@ -295,12 +274,9 @@ class Validator {
         c.from_index = it->second;
       }
       if (c.expect_output) {
-        try {
-          std::regex re(*c.expect_output, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-          ctx_.error(c.pos, fmt::format("check \"{}\": output \"{}\" is not a valid regular expression", c.name,
-                                        *c.expect_output));
-        }
+        if (auto why = OutputPattern::problem(*c.expect_output); !why.empty())
+          ctx_.error(c.pos, fmt::format("check \"{}\": output \"{}\" is not a valid regular expression: {}", c.name,
+                                        shorten(*c.expect_output), why));
       }
       if (c.to.empty() || c.kind == CheckKind::kCommand) continue;
       IpAddress scratch;

@@ -80,9 +80,9 @@ TEST_F(NetlinkTest, VethInOneRequestWithBothEndsPlacedIndexedAndBridged) {
   }
   // Nothing was created in the test's own namespace.
   EXPECT_EQ(snapshot().links, std::vector<std::string>{"lo"});
-  nl::unpin("/run/netns/fab");
-  nl::unpin("/run/netns/n1");
-  nl::unpin("/run/netns/n1");  // already gone: fine
+  nl::unpin("/run/netns/fab", 0);
+  nl::unpin("/run/netns/n1", 0);
+  nl::unpin("/run/netns/n1", 0);  // already gone: fine
 }
 
 TEST_F(NetlinkTest, AddressesAndRoutesReadBackAndIPv6IsUsableAtOnce) {
@@ -133,8 +133,8 @@ TEST_F(NetlinkTest, AddressesAndRoutesReadBackAndIPv6IsUsableAtOnce) {
   EXPECT_TRUE(ping("a", "10.1.0.2"));
   EXPECT_TRUE(ping("a", "fd00:1::2"));
   EXPECT_FALSE(ping("a", "10.9.9.9"));  // routed to b, which has no route onward
-  nl::unpin("/run/netns/a");
-  nl::unpin("/run/netns/b");
+  nl::unpin("/run/netns/a", 0);
+  nl::unpin("/run/netns/b", 0);
 }
 
 TEST_F(NetlinkTest, ErrorsNameTheObjectAndABatchReportsEachRequest) {

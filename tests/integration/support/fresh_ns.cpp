@@ -1,5 +1,7 @@
 #include "support/fresh_ns.hpp"
 
+#include "netlink/netns.hpp"
+
 #include <dirent.h>
 #include <sched.h>
 #include <signal.h>
@@ -94,8 +96,11 @@ void FreshNamespaceTest::SetUp() {
 
   // A private /run: /run/netns pins and /run/netlab state are this test's alone.
   ASSERT_EQ(mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755"), 0) << strerror(errno);
-  mkdir("/run/netns", 0755);
-  mkdir("/run/netlab", 0755);
+  // /run/netns as deploy leaves it (a shared bind of itself, as `ip netns add`
+  // makes it), so leak snapshots compare pins, not that one mount. The bare
+  // host (no /run/netns at all) is host_itest's.
+  nl::ensure_pin_dir("/run/netns");
+  mkdir("/run/netlab", 0700);
   state_dir_ = "/run/netlab";
 
   // sysfs must match the new netns (/sys/class/net); keep the cgroup mounts by

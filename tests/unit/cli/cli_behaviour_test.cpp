@@ -192,7 +192,7 @@ TEST(CliGenerate, BadNamesAndUnusedPoolsAreRefusedAndOutputCarriesChecksThatVali
     auto r = netlab(std::string("generate star 3 --name ") + name);
     EXPECT_EQ(r.code, 1) << name;
     EXPECT_EQ(r.out, "") << name;
-    EXPECT_NE(r.err.find("must match [a-z0-9][a-z0-9-]* and be at most 12 bytes"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("must match [a-z0-9]+"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("(EINVAL)"), std::string::npos) << r.err;
   }
   auto range = netlab("generate line 1");
@@ -206,7 +206,7 @@ TEST(CliGenerate, BadNamesAndUnusedPoolsAreRefusedAndOutputCarriesChecksThatVali
   EXPECT_EQ(netlab("generate star 4 --lan-pool 10.1.0.0/16").code, 0);
   char dir[] = "/tmp/netlab-gen-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
-  for (const char* g : {"line 100", "ring 7", "star 5", "tree 3 2", "clos 2 3 2", "line 2 --name ok-name"}) {
+  for (const char* g : {"line 100", "ring 7", "star 5", "tree 3 2", "clos 2 3 2", "line 2 --name okname"}) {
     auto r = netlab(std::string("generate ") + g);
     ASSERT_EQ(r.code, 0) << g << ": " << r.err;
     EXPECT_NE(r.out.find("[[checks]]\nname = "), std::string::npos) << g;

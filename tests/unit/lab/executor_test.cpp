@@ -17,6 +17,7 @@ namespace {
 class Forwarding : public Backend {
  public:
   explicit Forwarding(FakeBackend& f) : f_(f) {}
+  void preflight(const Plan& p) override { f_.preflight(p); }
   void prepare(Action& a) override { f_.prepare(a); }
   void run(std::span<Action> b) override { f_.run(b); }
   void undo(const Undo& u) override { f_.undo(u); }
@@ -168,6 +169,46 @@ TEST_F(ExecutorTest, FailedUndoKeepsStateAndIsReportedThenRetrySucceeds) {
   auto again = destroy_lab(lab_.name, facts_, factory());
   EXPECT_TRUE(again.report.ok());
   EXPECT_FALSE(std::filesystem::exists(lab_dir(facts_, lab_.name)));
+}
+
+TEST_F(ExecutorTest, PreflightRunsBeforeTheJournalAndARefusalLeavesNothing) {
+  fake_.journal_path = journal_path(facts_, lab_.name);
+  fake_.refuse = Error(EEXIST, "netns pin /run/netns/netlab-natgw exists already");
+  EXPECT_THROW(deploy_lab(lab_, facts_, factory()), Error);
+  EXPECT_FALSE(fake_.journal_existed_at_preflight);
+  EXPECT_TRUE(fake_.ran.empty());
+  EXPECT_FALSE(std::filesystem::exists(lab_dir(facts_, lab_.name))) << "nothing was built, nothing is left";
+  fake_.refuse.reset();
+  deploy_lab(lab_, facts_, factory());
+  EXPECT_FALSE(fake_.journal_existed_at_preflight);
+  EXPECT_EQ(std::filesystem::status(facts_.state_dir).permissions(), std::filesystem::perms::owner_all)
+      << "the state dir is root-only";
+  EXPECT_EQ(std::filesystem::status(lab_dir(facts_, lab_.name)).permissions(), std::filesystem::perms::owner_all);
+  EXPECT_TRUE(destroy_lab(lab_.name, facts_, factory()).report.ok());
+}
+
+TEST_F(ExecutorTest, LabNamesThatAreNotNamesNeverBecomePaths) {
+  // Issue #15: destroy --lab '' removed the whole state dir, --lab ../x a
+  // directory outside it, and a lab named images the shared image store.
+  deploy_lab(lab_, facts_, factory());
+  std::filesystem::create_directories(facts_.state_dir + "/images/busybox");
+  std::filesystem::create_directories(facts_.state_dir + "/../x");
+  for (std::string bad : {"", "..", "../x", "images", "a/b", ".", "natgw/../natgw", "netlab"}) {
+    SCOPED_TRACE(bad);
+    try {
+      destroy_lab(bad, facts_, factory());
+      ADD_FAILURE() << "accepted";
+    } catch (const LabConflict& e) {
+      EXPECT_EQ(e.errnum(), EINVAL);
+    }
+    EXPECT_THROW(LabLock::acquire(facts_, bad, true), LabConflict);
+  }
+  EXPECT_TRUE(std::filesystem::exists(facts_.state_dir + "/images/busybox"));
+  EXPECT_TRUE(std::filesystem::exists(facts_.state_dir + "/../x"));
+  EXPECT_TRUE(std::filesystem::exists(journal_path(facts_, lab_.name)));
+  EXPECT_EQ(list_labs(facts_), std::vector<std::string>{"natgw"}) << "images is not a lab";
+  std::filesystem::remove_all(facts_.state_dir + "/../x");
+  EXPECT_TRUE(destroy_lab(lab_.name, facts_, factory()).report.ok());
 }
 
 TEST_F(ExecutorTest, InjectedFailureHookFailsThatAction) {

@@ -2,6 +2,8 @@
 // plan/apply/rollback be tested without root (ninja's FakeCommandRunner).
 #pragma once
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <optional>
 #include <string>
@@ -22,6 +24,14 @@ class FakeBackend : public Backend {
   int fail_errno = EEXIST;
   std::optional<std::string> fail_undo;  // describe() of an undo that fails with EBUSY
   size_t count = 0;
+  std::optional<Error> refuse;  // preflight throws this
+  bool journal_existed_at_preflight = false;
+  std::string journal_path;     // checked at preflight when set
+
+  void preflight(const Plan&) override {
+    if (!journal_path.empty()) journal_existed_at_preflight = ::access(journal_path.c_str(), F_OK) == 0;
+    if (refuse) throw *refuse;
+  }
 
   void prepare(Action& a) override {
     if (auto* s = std::get_if<SetHostSysctl>(&a)) {

@@ -96,6 +96,50 @@ TEST_F(JournalTest, TornLastLineIsDroppedAndTruncated) {
   EXPECT_EQ(load_journal(path_).actions.size(), 3u);
 }
 
+TEST_F(JournalTest, CreateWritesTheHeaderBeforeTheJournalAppears) {
+  // The header goes to journal.new and is renamed into place: at no instant
+  // is there a journal without its header (a SIGKILL there blocked the lab).
+  Journal j = Journal::create(path_, "x");
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".new"));
+  EXPECT_EQ(read_file(path_), "{\"lab\":\"x\",\"netlab_journal\":1}\n");
+  // A stale temporary from a killed create does not stand in the way.
+  std::filesystem::remove(path_);
+  write_file(path_ + ".new", "");
+  Journal::create(path_, "x");
+  EXPECT_EQ(load_journal(path_).lab, "x");
+}
+
+TEST_F(JournalTest, EmptyOrTornHeaderMeansNothingWasBuilt) {
+  // What a SIGKILL between creating the file and writing the header left
+  // (before the header was renamed into place): destroy must go on, not refuse.
+  write_file(path_, "");
+  JournalContents c = load_journal(path_);
+  EXPECT_TRUE(c.actions.empty());
+  write_file(path_, "{\"netlab_jour");
+  c = load_journal(path_);
+  EXPECT_TRUE(c.actions.empty());
+  EXPECT_TRUE(c.dropped_torn_tail);
+}
+
+TEST_F(JournalTest, IdentitiesRoundTrip) {
+  Action f = CreateFabric{"/run/netns/netlab-x", 4026532999};
+  Action p = PinNodeNetns{"h1", "/run/netns/x-h1", 4026533000};
+  {
+    Journal j = Journal::create(path_, "x");
+    j.append({&f, &p});
+  }
+  auto c = load_journal(path_);
+  ASSERT_EQ(c.actions.size(), 2u);
+  EXPECT_EQ(std::get<CreateFabric>(c.actions[0]).inode, 4026532999u);
+  EXPECT_EQ(std::get<PinNodeNetns>(c.actions[1]).inode, 4026533000u);
+  auto u = undo_of(c.actions[1]);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(std::get<Unpin>(*u).inode, 4026533000u);
+  // Records from before inodes were journaled still load (inode 0).
+  write_file(path_, "{\"netlab_journal\":1,\"lab\":\"x\"}\n{\"seq\":1,\"op\":\"create_fabric\",\"pin\":\"p\"}\n");
+  EXPECT_EQ(std::get<CreateFabric>(load_journal(path_).actions[0]).inode, 0u);
+}
+
 TEST_F(JournalTest, CorruptMiddleLineIsAnError) {
   write_file(path_, "{\"netlab_journal\":1,\"lab\":\"x\"}\nnot json\n{\"seq\":2,\"op\":\"create_fabric\",\"pin\":\"p\"}\n");
   EXPECT_THROW(load_journal(path_), Error);

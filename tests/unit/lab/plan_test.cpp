@@ -1,12 +1,14 @@
 // Plan golden tests: every shipped topology plans to the checked-in action list
 // (tests/testdata/plans/<name>.plan; NETLAB_UPDATE_GOLDEN=1 rewrites them), and
 // every action survives the journal's JSON round trip.
+#include <set>
 #include "lab/plan.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "topology/parse.hpp"
@@ -67,8 +69,34 @@ TEST(Plan, PhasesNeverGoBackwards) {
 
 TEST(Plan, FabricEndNamesAreUniqueAndFitIfnamsiz) {
   EXPECT_EQ(fabric_end_name("h1", "eth0", 3), "h1_eth0");
-  EXPECT_EQ(fabric_end_name("a-very-long-node", "eth0", 3), "nl3");
+  EXPECT_EQ(fabric_end_name("a-very-long-node", "eth0", 3), "nl.3");
   EXPECT_NE(fabric_end_name("a-b", "c", 0), fabric_end_name("a", "b-c", 1));
+  // The fallbacks cannot be a user's name: bridges and node names have no '.'
+  // or '_', a "node_iface" name always has '_' (issue #15: "nl<N>" was a valid
+  // bridge name, "host_<N>" node "host" interface "<N>").
+  EXPECT_EQ(fabric_host_end_name(0), "host.0");
+  EXPECT_NE(fabric_host_end_name(0), fabric_end_name("host", "0", 0));
+  for (const char* fallback : {"nl.3", "host.0"})
+    EXPECT_NE(topo::name_problem(topo::NameKind::kBridge, fallback), "") << fallback;
+  // A generated name the kernel may already hold in a fresh namespace takes the fallback.
+  EXPECT_EQ(fabric_end_name("ip", "vti0", 7), "nl.7");
+}
+
+TEST(Plan, NoTwoLabObjectPairsShareAPinOrAHostInterface) {
+  // Lab names have no '-': "<lab>-<node>" splits at its first '-', and the
+  // fabric's "netlab-<lab>" would be lab "netlab"'s node, a reserved lab name.
+  HostFacts f;
+  EXPECT_NE(topo::name_problem(topo::NameKind::kLab, "a-b"), "");
+  EXPECT_EQ(topo::name_problem(topo::NameKind::kNode, "b-c"), "");
+  EXPECT_NE(topo::name_problem(topo::NameKind::kLab, "netlab"), "");
+  std::set<std::string> pins;
+  for (std::string lab : {"a", "ab", "netlab2", "x"})
+    for (std::string node : {"b", "b-c", "c", "ab", "x-y"}) {
+      ASSERT_EQ(topo::name_problem(topo::NameKind::kLab, lab), "");
+      EXPECT_TRUE(pins.insert(node_pin(f, lab, node)).second) << node_pin(f, lab, node);
+      pins.insert(fabric_pin(f, lab));
+    }
+  EXPECT_EQ(pins.size(), 4u * 5u + 4u);
 }
 
 TEST(Plan, NamesDeriveFromTheLab) {

@@ -135,7 +135,7 @@ std::string tc_kind(const NlMsg& msg, nlattr** options) {
   return tb[TCA_KIND] ? nla_get_string(tb[TCA_KIND]) : "";
 }
 
-TEST(EncodeImpairment, NetemAloneSitsAtTheRootWithTheStructFirstThen64BitDelays) {
+TEST(EncodeImpairment, NetemAloneSitsAtTheRootWithDelaysInTicksAsTcPutsThem) {
   Impairment imp;
   imp.delay_ns = 20'000'000;
   imp.jitter_ns = 5'000'000;
@@ -153,16 +153,27 @@ TEST(EncodeImpairment, NetemAloneSitsAtTheRootWithTheStructFirstThen64BitDelays)
   auto* qopt = static_cast<tc_netem_qopt*>(nla_data(options));
   EXPECT_EQ(qopt->loss, 0xffffffffu);
   EXPECT_EQ(qopt->limit, kNetemLimitPackets);
+  EXPECT_EQ(qopt->latency, 20'000'000u / 64) << "ticks of 64 ns";
+  EXPECT_EQ(qopt->jitter, 5'000'000u / 64);
+  EXPECT_EQ(nla_len(options), static_cast<int>(sizeof(tc_netem_qopt))) << "nothing else: tc sends no 64-bit delays";
+}
+
+TEST(EncodeImpairment, SubMicrosecondDelaysAlsoGoIn64Bits) {
+  Impairment imp;
+  imp.delay_ns = 1'000'100;  // ticks would lose the 100 ns
+  auto msgs = encode_impairment(1, imp);
+  nlattr* options = nullptr;
+  ASSERT_EQ(tc_kind(msgs[0], &options), "netem");
   nlattr* ntb[TCA_NETEM_MAX + 1] = {};
   ASSERT_EQ(nla_parse(ntb, TCA_NETEM_MAX,
                       reinterpret_cast<nlattr*>(static_cast<char*>(nla_data(options)) + NLA_ALIGN(sizeof(tc_netem_qopt))),
                       nla_len(options) - static_cast<int>(NLA_ALIGN(sizeof(tc_netem_qopt))), nullptr),
             0);
-  int64_t latency = 0, jitter = 0;
+  ASSERT_NE(ntb[TCA_NETEM_LATENCY64], nullptr);
+  int64_t latency = 0;
   std::memcpy(&latency, nla_data(ntb[TCA_NETEM_LATENCY64]), 8);
-  std::memcpy(&jitter, nla_data(ntb[TCA_NETEM_JITTER64]), 8);
-  EXPECT_EQ(latency, 20'000'000);
-  EXPECT_EQ(jitter, 5'000'000);
+  EXPECT_EQ(latency, 1'000'100);
+  EXPECT_EQ(ntb[TCA_NETEM_JITTER64], nullptr);
   EXPECT_EQ(ntb[TCA_NETEM_RATE], nullptr) << "a rate is TBF's job";
 }
 
