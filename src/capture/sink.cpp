@@ -35,15 +35,20 @@ void check_stream(FILE* f, const std::string& what) {
   if (ferror(f)) throw Error(errno ? errno : EIO, "writing {}", what);
 }
 
+// Lines of one poll round are printed in timestamp order (rounds read one
+// ring after another).
 class TextSink : public Sink {
  public:
   void add(const Source& s) override { sources_.push_back({s.label(), s.linktype()}); }
   void packet(size_t source, const pcap_pkthdr* h, const u_char* data) override {
     const auto& s = sources_[source];
-    std::string line = format_time(ts_ns(h)) + " " + s.label + " " + decode(s.linktype, data, h->caplen, h->len) + "\n";
-    fwrite(line.data(), 1, line.size(), stdout);
+    round_.emplace_back(ts_ns(h), format_time(ts_ns(h)) + " " + s.label + " " +
+                                      decode(s.linktype, data, h->caplen, h->len) + "\n");
   }
   void flush_stream() override {
+    std::stable_sort(round_.begin(), round_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [ts, line] : round_) fwrite(line.data(), 1, line.size(), stdout);
+    round_.clear();
     fflush(stdout);
     check_stream(stdout, "stdout");
   }
@@ -55,6 +60,7 @@ class TextSink : public Sink {
     int linktype;
   };
   std::vector<Info> sources_;
+  std::vector<std::pair<uint64_t, std::string>> round_;
 };
 
 class PcapSink : public Sink {

@@ -1,18 +1,20 @@
-// netlab inspect [LAB] [--json]
+// netlab inspect [LAB] [--json] [--stats]
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "lab/inspect.hpp"
+#include "lab/stats.hpp"
 
 namespace netlab::cli {
 
 int run_inspect(const Args& args) {
   VerbSpec spec;
-  spec.usage = "netlab inspect [LAB] [--json] [--state-dir DIR]";
+  spec.usage = "netlab inspect [LAB] [--stats] [--json] [--state-dir DIR]";
   spec.summary = "Show a deployed lab as the kernel reports it (docs/inspect.md describes the JSON).";
   spec.options.add_options()("lab", po::value<std::string>()->default_value(""), "lab name")(
-      "json", po::bool_switch(), "machine-readable output");
+      "json", po::bool_switch(), "machine-readable output")(
+      "stats", po::bool_switch(), "per interface rx/tx packets, bytes, drops and errors (nodes, bridges, ports)");
   spec.positional.add("lab", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -21,8 +23,10 @@ int run_inspect(const Args& args) {
   auto name = resolve_lab_name(facts, vm["lab"].as<std::string>());
   if (!name) return kExitUserError;
   try {
-    auto info = lab::inspect_lab(facts, *name);
-    std::cout << (vm["json"].as<bool>() ? info.dump(2) + "\n" : lab::render_inspect(info));
+    bool stats = vm["stats"].as<bool>();
+    auto info = stats ? lab::interface_stats(facts, *name) : lab::inspect_lab(facts, *name);
+    if (vm["json"].as<bool>()) std::cout << info.dump(2) << "\n";
+    else std::cout << (stats ? lab::render_stats(info) : lab::render_inspect(info));
     return kExitOk;
   } catch (const Error& e) {
     std::cerr << "netlab: inspect: " << e.what() << "\n";
