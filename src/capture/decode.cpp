@@ -84,6 +84,16 @@ std::string icmp4(Bytes m, size_t len) {
   return fmt::format("ICMP type {}, code {}, length {}", type, code, len);
 }
 
+std::string igmp(uint8_t type, size_t len) {
+  switch (type) {
+    case 0x11: return fmt::format("igmp query, length {}", len);
+    case 0x16: return fmt::format("igmp v2 report, length {}", len);
+    case 0x17: return fmt::format("igmp leave, length {}", len);
+    case 0x22: return fmt::format("igmp v3 report, length {}", len);
+    default: return fmt::format("igmp type 0x{:02x}, length {}", type, len);
+  }
+}
+
 std::string icmp6(Bytes m, size_t len) {
   if (!m.has(0, 4)) return "ICMP6 [|icmp6]";
   uint8_t type = m.u8(0);
@@ -126,6 +136,7 @@ std::string ipv4(Bytes b, size_t wire_len) {
   Bytes l4 = b.from(hlen);
   if (proto == 1) return fmt::format("IP {} > {}: {}", src, dst, icmp4(l4, l4_len));
   if (proto == 6 || proto == 17) return "IP " + transport(src, dst, proto, l4, l4_len);
+  if (proto == 2 && l4.has(0, 1)) return fmt::format("IP {} > {}: {}", src, dst, igmp(l4.u8(0), l4_len));
   return fmt::format("IP {} > {}: ip-proto-{}, length {}", src, dst, proto, l4_len);
 }
 

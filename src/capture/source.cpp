@@ -1,5 +1,7 @@
 #include "capture/source.hpp"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <map>
 
@@ -67,6 +69,9 @@ ProgramPtr compile(const std::string& filter, int linktype, int snaplen) {
 
 Source::Source(Endpoint end, PcapPtr handle) : end_(std::move(end)), handle_(std::move(handle)) {
   fd_ = pcap_get_selectable_fd(handle_.get());
+  // libpcap opens its packet socket without SOCK_CLOEXEC: a command run
+  // alongside the capture must not inherit (and keep alive) every socket.
+  ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
 }
 
 Source::Counters Source::counters() const {

@@ -155,6 +155,9 @@ TEST(Decode, VlanTagFragmentOtherEthertypeOtherLinktype) {
   Bytes g = eth(0x0800);
   append(g, ipv4(17, Bytes(100, 0), 0x0010));
   EXPECT_EQ(line(g), "IP 10.0.1.2 > 10.0.2.2: ip-proto-17, length 100 (fragment offset 128)");
+  Bytes igmp = eth(0x0800);
+  append(igmp, ipv4(2, {0x22, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 224, 0, 0, 251}));
+  EXPECT_EQ(line(igmp), "IP 10.0.1.2 > 10.0.2.2: igmp v3 report, length 16");
   Bytes h = eth(0x88cc);
   h.resize(60);
   EXPECT_EQ(line(h), "ethertype 0x88cc, length 60");
