@@ -186,7 +186,7 @@ Summary run(const std::vector<Endpoint>& ends, const Options& o) {
     summary.ends[i].accepted = counters.back().accepted;
     summary.ends[i].dropped = counters.back().dropped;
   }
-  sources.clear();  // the capture is over: no ring fills while the command finishes
+  close_sources(sources);  // the capture is over: no ring fills while the command finishes
   if (summary.stopped_by != "output closed") {
     try {
       sink->finish(counters);

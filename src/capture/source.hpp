@@ -49,6 +49,11 @@ class Source {
     uint64_t accepted = 0, dropped = 0;
   };
   Counters counters() const;
+  /// Closes the handle (its socket and ring); the Source keeps its endpoint.
+  void close() {
+    handle_.reset();
+    fd_ = -1;
+  }
 
  private:
   Endpoint end_;
@@ -57,11 +62,15 @@ class Source {
 };
 
 /// Opens a nonblocking handle on every endpoint, entering each namespace once
-/// (endpoints of one namespace are opened together), and attaches `filter`
+/// (endpoints of one namespace are opened together, namespaces by a pool of
+/// threads), and attaches `filter`
 /// ("" = none). Throws Error naming the endpoint: ENOENT for a namespace that
 /// is gone, ENODEV for an interface the namespace lacks, EINVAL for a filter
 /// libpcap cannot compile.
 std::vector<Source> open_sources(const std::vector<Endpoint>& ends, const HandleOptions& opt,
                                  const std::string& filter);
+
+/// Closes every handle at once (each close waits for an RCU grace period) and empties `sources`.
+void close_sources(std::vector<Source>& sources);
 
 }  // namespace netlab::capture
