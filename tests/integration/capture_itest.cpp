@@ -270,10 +270,15 @@ TEST_F(CaptureTest, StatsGrowByExactlyWhatTheTestSent) {
   };
   EXPECT_EQ(grew(find(before, "h1", "tx"), find(after, "h1", "tx"), "packets"), uint64_t{kCount});
   EXPECT_EQ(grew(find(before, "h1", "tx"), find(after, "h1", "tx"), "bytes"), uint64_t{kCount * kFrame});
-  EXPECT_EQ(grew(find(before, "h2", "rx"), find(after, "h2", "rx"), "packets"), uint64_t{kCount});
-  EXPECT_EQ(grew(find(before, "h2", "rx"), find(after, "h2", "rx"), "bytes"), uint64_t{kCount * kFrame});
   EXPECT_EQ(grew(port(before, "h1:eth0", "rx"), port(after, "h1:eth0", "rx"), "packets"), uint64_t{kCount});
-  EXPECT_EQ(grew(port(before, "h2:eth0", "tx"), port(after, "h2:eth0", "tx"), "packets"), uint64_t{kCount});
+  EXPECT_EQ(grew(port(before, "h1:eth0", "rx"), port(after, "h1:eth0", "rx"), "bytes"), uint64_t{kCount * kFrame});
+  // Towards h2 the bridge may add its own IGMP reports (sent for a second or
+  // two after it comes up, flooded to every port): exact up to those.
+  auto to_h2 = grew(find(before, "h2", "rx"), find(after, "h2", "rx"), "packets");
+  EXPECT_GE(to_h2, uint64_t{kCount});
+  EXPECT_LE(to_h2, uint64_t{kCount + 2});
+  auto port_h2 = grew(port(before, "h2:eth0", "tx"), port(after, "h2:eth0", "tx"), "packets");
+  EXPECT_EQ(port_h2, to_h2);  // what the port sent is what h2 received
   EXPECT_EQ(find(after, "h2", "rx")["dropped"], 0);
   // The same counter as iproute2 reads it.
   auto ip = ip_json(lab + "-h1", "-s link show eth0");
