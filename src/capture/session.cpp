@@ -154,16 +154,24 @@ Summary run(const std::vector<Endpoint>& ends, const Options& o) {
   std::vector<pollfd> fds{{signals.fd(), POLLIN, 0}, {command ? command->pidfd() : -1, POLLIN, 0}};
   for (const auto& s : sources) fds.push_back({s.fd(), POLLIN, 0});
   auto deadline = Clock::now() + std::chrono::nanoseconds(o.duration_ns);
+  auto next_check = Clock::now() + std::chrono::seconds(1);
   try {
     while (summary.stopped_by.empty()) {
-      int timeout = -1;
+      int timeout = o.still_there ? 1000 : -1;
+      if (o.still_there && Clock::now() >= next_check) {
+        next_check = Clock::now() + std::chrono::seconds(1);
+        if (!o.still_there()) {
+          summary.stopped_by = "gone";
+          break;
+        }
+      }
       if (o.duration_ns) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) {
           summary.stopped_by = "duration";
           break;
         }
-        timeout = static_cast<int>(std::min<int64_t>(left + 1, 1 << 30));
+        timeout = static_cast<int>(std::min<int64_t>(left + 1, timeout < 0 ? 1 << 30 : timeout));
       }
       int n = ::poll(fds.data(), fds.size(), timeout);
       if (n < 0 && errno != EINTR) throw_errno("poll");
@@ -175,7 +183,7 @@ Summary run(const std::vector<Endpoint>& ends, const Options& o) {
       else if (fds[1].revents && command->reap(false)) summary.stopped_by = "command";
       else if (!loop.any_open()) summary.stopped_by = "interfaces gone";
     }
-    if (summary.stopped_by != "count") loop.drain(o.handle);
+    if (summary.stopped_by != "count" && summary.stopped_by != "gone") loop.drain(o.handle);
   } catch (const Error& e) {
     if (e.errnum() != EPIPE) throw;
     summary.stopped_by = "output closed";  // `| head` or a closed Wireshark: not a failure

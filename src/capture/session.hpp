@@ -26,6 +26,10 @@ struct Options {
   std::vector<std::string> command;  // run on the host once capturing; stop when it ends
   HandleOptions handle;              // snaplen, promisc, buffer per endpoint...
   std::function<void()> on_ready;    // every handle is open (before the command starts)
+  /// Asked about once a second: false ends the capture ("gone"). The packet
+  /// sockets hold their namespaces, so a capture never sees its lab destroyed
+  /// by itself; this is how it learns (and lets go of the namespaces).
+  std::function<bool()> still_there;
 };
 
 struct EndStats {
@@ -39,7 +43,8 @@ struct EndStats {
 struct Summary {
   std::vector<EndStats> ends;
   uint64_t captured = 0;
-  std::string stopped_by;            // "count", "duration", "signal", "command", "output closed", "interfaces gone"
+  std::string stopped_by;            // "count", "duration", "signal", "command", "output closed",
+                                     // "interfaces gone", "gone" (still_there said no)
   std::optional<int> command_status; // exit code or 128 + signal
 };
 

@@ -102,8 +102,8 @@ int run_capture(const Args& args) {
   try {
     auto summary = lab::capture_lab(facts, *lab, targets, o);
     report(summary);
-    if (summary.stopped_by == "interfaces gone") {
-      std::cerr << "netlab: capture: every interface went away (lab destroyed?)\n";
+    if (summary.stopped_by == "interfaces gone" || summary.stopped_by == "gone") {
+      std::cerr << "netlab: capture: lab " << *lab << " was destroyed while capturing\n";
       return kExitSystemError;
     }
     return summary.command_status.value_or(kExitOk);

@@ -1,5 +1,7 @@
 #include "lab/capture.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "lab/lifecycle.hpp"
@@ -101,8 +103,13 @@ capture::Summary capture_lab(const HostFacts& facts, const std::string& lab, con
     if (ends.empty()) throw LabConflict(ENOENT, "lab {} has no links to capture on", lab);
   }
   for (const auto& target : targets) ends.push_back(resolve(facts, t, target));
+  capture::Options o = options;
+  // Destroy removes the fabric's pin: then the capture ends (within a second)
+  // and lets go of the namespaces its sockets hold.
+  std::string fabric = fabric_pin(facts, lab);
+  o.still_there = [fabric] { return ::access(fabric.c_str(), F_OK) == 0; };
   try {
-    return capture::run(ends, options);
+    return capture::run(ends, o);
   } catch (const Error& e) {
     // The user's mistakes, not the system's: a missing interface, a bad filter.
     if (e.errnum() == ENODEV || e.errnum() == EINVAL) throw LabConflict(e.errnum(), "{}", join(e.context(), ": "));

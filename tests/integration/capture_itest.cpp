@@ -319,6 +319,22 @@ TEST_F(CaptureTest, ANodeWhoseInitExitedIsStillCapturedAndCounted) {
   destroy_ok(lab);
 }
 
+TEST_F(CaptureTest, DestroyWhileCapturingEndsTheCaptureAndLeavesNothing) {
+  auto before = snapshot();
+  std::string lab = pair_lab();
+  auto bg = start_netlab({"capture", lab, "--all", "-w", files_dir_ + "/d.pcapng"}, env());
+  ASSERT_TRUE(bg.wait_stderr("capturing on")) << bg.err_text;
+  destroy_ok(lab);
+  // The capture's sockets hold the lab's namespaces; it notices the lab is
+  // gone (within a second), ends, and the kernel frees them.
+  close(bg.out);
+  EXPECT_EQ(bg.finish(), 2) << bg.err_text;
+  EXPECT_NE(bg.err_text.find("lab " + lab + " was destroyed while capturing"), std::string::npos) << bg.err_text;
+  unlink((files_dir_ + "/d.pcapng").c_str());
+  auto after = snapshot();
+  EXPECT_EQ(before, after) << before.diff(after);
+}
+
 TEST_F(CaptureTest, AllOnAHundredNodesHoldsOneDescriptorPerEndAndTheCommandInheritsNone) {
   std::string lab = lab_prefix_ + "h";
   auto gen = netlab({"generate", "star", "100", "--name", lab});
