@@ -69,7 +69,12 @@ int run_capture(const Args& args) {
   o.count = vm["count"].as<uint64_t>();
   o.handle.snaplen = vm["snaplen"].as<int>();
   o.handle.promisc = !vm["no-promiscuous-mode"].as<bool>();
-  o.handle.buffer_bytes = (vm.count("buffer-size") ? vm["buffer-size"].as<int>() : all ? 512 : 8192) << 10;
+  int ring_kib = vm.count("buffer-size") ? vm["buffer-size"].as<int>() : all ? 512 : 8192;
+  if (ring_kib < 64 || ring_kib > (1 << 20) || o.handle.snaplen < 64) {
+    std::cerr << "netlab: capture: -B must be 64..1048576 KiB and -s at least 64 bytes\n";
+    return kExitUserError;
+  }
+  o.handle.buffer_bytes = ring_kib << 10;
   if (vm.count("duration")) {
     std::string why;
     auto d = topo::parse_duration(vm["duration"].as<std::string>(), &why);
