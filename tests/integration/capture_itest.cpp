@@ -319,6 +319,25 @@ TEST_F(CaptureTest, ANodeWhoseInitExitedIsStillCapturedAndCounted) {
   destroy_ok(lab);
 }
 
+TEST_F(CaptureTest, ANodeThatOwnsItsNetworkNamespaceThroughAUserNamespaceIsCapturedToo) {
+  std::string lab = lab_prefix_ + "u";
+  std::string text = std::string(kPairOnBridge);
+  text.replace(text.find("[nodes.h2]\n"), 11, "[nodes.h2]\nuserns = true\n");
+  deploy_ok(topology(lab, "name = \"" + lab + "\"\n" + text));
+  std::string file = files_dir_ + "/userns.pcap";
+  auto r = netlab(capture({lab, "h2:eth0", "-f", "icmp", "-w", file}, exec_in(lab, "h1", "ping -c 2 10.0.0.2")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto p = read_with_libpcap(file);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->size(), 4u);
+  auto stats = nlohmann::json::parse(netlab({"inspect", lab, "--stats", "--json"}).out);
+  bool counted = false;
+  for (const auto& i : stats["interfaces"])
+    if (i["node"] == "h2" && i.contains("rx")) counted = i["rx"]["packets"].get<uint64_t>() >= 2;
+  EXPECT_TRUE(counted) << stats.dump();
+  destroy_ok(lab);
+}
+
 TEST_F(CaptureTest, DestroyWhileCapturingEndsTheCaptureAndLeavesNothing) {
   auto before = snapshot();
   std::string lab = pair_lab();
