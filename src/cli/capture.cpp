@@ -8,6 +8,7 @@
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
 #include "lab/capture.hpp"
 #include "topology/values.hpp"
 
@@ -42,15 +43,19 @@ int run_capture(const Args& args) {
       "one interface named NODE:IFACE per end). Without -w, one line per packet; -w - streams to\n"
       "stdout (| wireshark -k -i -). Runs until Ctrl-C, -c, --duration, or the end of COMMAND (run\n"
       "on the host once capturing starts; its exit code becomes netlab's). Drops go to stderr.";
-  spec.options.add_options()("words", po::value<std::vector<std::string>>(), "[LAB] TARGET")(
-      "all", po::bool_switch(), "every link end of the lab")(
-      "write,w", po::value<std::string>(), "pcap file (pcapng for *.pcapng and --all), a directory, or - for stdout")(
-      "count,c", po::value<uint64_t>()->default_value(0), "stop after this many packets")(
-      "filter,f", po::value<std::string>()->default_value(""), "capture filter (pcap-filter syntax: \"icmp\")")(
-      "duration", po::value<std::string>(), "stop after this long (10s, 500ms)")(
-      "snaplen,s", po::value<int>()->default_value(262144), "bytes kept of each packet")(
-      "buffer-size,B", po::value<int>(), "kernel ring per interface, KiB (default 8192; 512 with --all)")(
-      "no-promiscuous-mode,p", po::bool_switch(), "leave promiscuous mode off (a bridge then sees only its own)");
+  spec.options.add_options()
+      ("words", po::value<std::vector<std::string>>()->value_name("[LAB] TARGET"),
+       "NODE:IFACE, BRIDGE or BRIDGE:NODE:IFACE (and the lab, when more than one is deployed)")
+      ("all", po::bool_switch(), "every link end of the lab")
+      ("write,w", po::value<std::string>()->value_name("FILE|DIR|-"),
+       "pcap file (pcapng for *.pcapng and --all), a directory, or - for stdout")
+      ("count,c", po::value<uint64_t>()->default_value(0)->value_name("N"), "stop after this many packets")
+      ("filter,f", po::value<std::string>()->default_value("")->value_name("FILTER"),
+       "capture filter (pcap-filter syntax: \"icmp\")")
+      ("duration", po::value<std::string>()->value_name("D"), "stop after this long (10s, 500ms)")
+      ("snaplen,s", po::value<int>()->default_value(262144)->value_name("BYTES"), "bytes kept of each packet")
+      ("buffer-size,B", po::value<int>()->value_name("KIB"), "kernel ring per interface, KiB (default 8192; 512 with --all)")
+      ("no-promiscuous-mode,p", po::bool_switch(), "leave promiscuous mode off (a bridge then sees only its own)");
   spec.positional.add("words", -1);
   add_state_dir_option(spec);
   auto dash = std::find(args.begin(), args.end(), "--");
@@ -59,10 +64,9 @@ int run_capture(const Args& args) {
   std::vector<std::string> words;
   if (vm.count("words")) words = vm["words"].as<std::vector<std::string>>();
   bool all = vm["all"].as<bool>();
-  if ((all && words.size() > 1) || (!all && (words.empty() || words.size() > 2))) {
-    std::cerr << "usage: " << spec.usage << "\n";
-    return kExitUserError;
-  }
+  if (all && words.size() > 1) return usage_error(spec, "--all takes at most a lab name");
+  if (!all && words.empty()) return usage_error(spec, "what to capture on? give [LAB] NODE:IFACE, a bridge, or --all");
+  if (!all && words.size() > 2) return usage_error(spec, "too many words: give [LAB] TARGET");
   capture::Options o;
   if (dash != args.end()) o.command.assign(dash + 1, args.end());
   o.filter = vm["filter"].as<std::string>();
@@ -71,22 +75,21 @@ int run_capture(const Args& args) {
   o.handle.promisc = !vm["no-promiscuous-mode"].as<bool>();
   int ring_kib = vm.count("buffer-size") ? vm["buffer-size"].as<int>() : all ? 512 : 8192;
   if (ring_kib < 64 || ring_kib > (1 << 20) || o.handle.snaplen < 64) {
-    std::cerr << "netlab: capture: -B must be 64..1048576 KiB and -s at least 64 bytes\n";
-    return kExitUserError;
+    return usage_error(spec, "-B must be 64..1048576 KiB and -s at least 64 bytes");
   }
   o.handle.buffer_bytes = ring_kib << 10;
   if (vm.count("duration")) {
     std::string why;
     auto d = topo::parse_duration(vm["duration"].as<std::string>(), &why);
     if (!d || d->ns == 0) {
-      std::cerr << "netlab: capture: --duration \"" << vm["duration"].as<std::string>() << "\": " << (d ? "must be > 0" : why) << "\n";
-      return kExitUserError;
+      return usage_error(spec, "--duration \"" + vm["duration"].as<std::string>() + "\": " + (d ? "must be > 0" : why));
     }
     o.duration_ns = d->ns;
   }
   lab::HostFacts facts = host_facts_from(vm);
   auto lab = resolve_lab_name(facts, all ? (words.empty() ? "" : words[0]) : (words.size() == 2 ? words[0] : ""));
   if (!lab) return kExitUserError;
+  if (!require_root("capture")) return kExitUserError;
   if (vm.count("write")) {
     o.output.path = vm["write"].as<std::string>();
     struct stat st{};
@@ -113,7 +116,7 @@ int run_capture(const Args& args) {
     }
     return summary.command_status.value_or(kExitOk);
   } catch (const Error& e) {
-    std::cerr << "netlab: capture: " << e.what() << "\n";
+    std::cerr << "netlab: capture: " << message_for(e) << "\n";
     return exit_code_for(e);
   }
 }

@@ -13,6 +13,7 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
                 const std::vector<std::string>& argv, bool interactive) {
   auto name = resolve_lab_name(facts, lab_name);
   if (!name) return kExitUserError;
+  if (!require_root(interactive ? "shell" : "exec")) return kExitUserError;
   try {
     lab::LabState state = lab::read_lab_state(facts, *name);
     const lab::NodeState* target = nullptr;
@@ -47,7 +48,7 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
     auto cgroups = node::make_cgroups();
     return node::exec_in_node(spec, *cgroups);
   } catch (const Error& e) {
-    std::cerr << "netlab: exec in " << node << ": " << e.what() << "\n";
+    std::cerr << "netlab: exec in " << node << ": " << message_for(e) << "\n";
     return exit_code_for(e);
   }
 }

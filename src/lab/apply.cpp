@@ -8,7 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 namespace netlab::lab {
 
@@ -52,7 +52,7 @@ void apply_options_from_env(ApplyOptions& options) {
 namespace {
 
 [[noreturn]] void rollback_and_throw(Error cause, Journal& journal, Backend& backend) {
-  spdlog::error("deploy failed: {}; rolling back", cause.what());
+  log::debug("deploy failed: {}; rolling back", cause.what());
   DestroyReport report;
   try {
     // The same path as destroy after a crash: read back what was journaled.
@@ -64,12 +64,19 @@ namespace {
   throw DeployError(std::move(cause), std::move(report));
 }
 
+void check_cancel(const ApplyOptions& options, Journal& journal, Backend& backend) {
+  if (!options.cancel) return;
+  if (int sig = options.cancel->load())
+    rollback_and_throw(Error(EINTR, "deploy: interrupted by signal {}", sig), journal, backend);
+}
+
 }  // namespace
 
 void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& options) {
   auto& actions = plan.actions;
   size_t begin = 0;
   while (begin < actions.size()) {
+    check_cancel(options, journal, backend);
     Phase phase = phase_of(actions[begin]);
     size_t end = begin + 1;
     while (end < actions.size() && phase_of(actions[end]) == phase) ++end;
@@ -92,7 +99,7 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
         // Die like a kill -9 just before action k: its intent is journaled, the
         // actions before it in its batch ran, nothing is cleaned up.
         backend.run(batch.first(*options.crash_at - begin - 1));
-        spdlog::warn("NETLAB_CRASH_AT={}: exiting without cleanup", *options.crash_at);
+        log::warn("NETLAB_CRASH_AT={}: exiting without cleanup", *options.crash_at);
         ::_exit(137);
       }
       if (options.fail_at && *options.fail_at > begin && *options.fail_at <= end) {
@@ -122,12 +129,13 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
     } catch (Error& e) {
       rollback_and_throw(std::move(e.wrap("deploy")), journal, backend);
     }
-    spdlog::debug("phase {}: {} actions in {:.1f} ms, {} KiB resident", phase_name(phase), batch.size(),
+    log::debug("phase {}: {} actions in {:.1f} ms, {} KiB resident", phase_name(phase), batch.size(),
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - phase_start).count(),
                   resident_kib());
     if (options.progress) options.progress(phase_name(phase), end, actions.size());
     begin = end;
   }
+  check_cancel(options, journal, backend);
 }
 
 }  // namespace netlab::lab

@@ -8,7 +8,7 @@
 #include <malloc.h>
 #include <sys/resource.h>
 #include <filesystem>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 #include <net/if.h>
 
@@ -204,7 +204,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {
     auto now = std::chrono::steady_clock::now();
-    spdlog::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
+    log::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
     t0 = now;
   };
   // Nodes set themselves up while later ones are cloned; at most `window`
@@ -271,10 +271,10 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   lap("clones");
   auto started_at = std::chrono::steady_clock::now();
   await_until(0);
-  spdlog::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
+  log::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_at).count());
   for (const auto& [name, failures] : exec_failures)
-    spdlog::warn("node {}: {} exec command(s) failed; see {}/log", name, failures, node_dir(facts_, lab_name_, name));
+    log::warn("node {}: {} exec command(s) failed; see {}/log", name, failures, node_dir(facts_, lab_name_, name));
 }
 
 size_t RealBackend::node_window() {

@@ -139,8 +139,18 @@ bool executable(const std::string& path) { return !path.empty() && ::access(path
 
 // $NETLAB_INIT, else beside the running program (the build tree, or bin/ with
 // ../libexec/netlab/ when installed), else where the build put it.
+std::string& init_override() {
+  static std::string path;
+  return path;
+}
+
 const std::string& init_program() {
   static std::string found;
+  if (!init_override().empty()) {
+    if (!executable(init_override()))
+      throw Error(errno, "the node init program {} is not executable", init_override());
+    return init_override();
+  }
   if (!found.empty()) return found;
   std::vector<std::string> tried;
   if (const char* env = std::getenv("NETLAB_INIT"); env && *env) {
@@ -434,5 +444,7 @@ void kill_node(pid_t pid, uint64_t start_time, int timeout_ms) {
   NodeProcess one{pid, start_time};
   if (auto& e = kill_nodes({&one, 1}, timeout_ms).front()) throw *e;
 }
+
+void set_init_program(const std::string& path) { init_override() = path; }
 
 }  // namespace netlab::node
