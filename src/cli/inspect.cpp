@@ -1,22 +1,24 @@
-// netlab inspect [LAB] [--json] [--raw]
+// netlab inspect [LAB] [--json] [--raw] [--stats]
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "lab/inspect.hpp"
+#include "lab/stats.hpp"
 
 namespace netlab::cli {
 
 int run_inspect(const Args& args) {
   VerbSpec spec;
-  spec.usage = "netlab inspect [LAB] [--json] [--raw] [--state-dir DIR]";
+  spec.usage = "netlab inspect [LAB] [--stats] [--json] [--raw] [--state-dir DIR]";
   spec.summary =
       "Show a deployed lab as the kernel reports it: nodes, interfaces (DOWN after netlab link\n"
       "down), NAT and firewall, bridges. docs/inspect.md describes the JSON.";
   spec.options.add_options()
       ("lab", po::value<std::string>()->default_value("")->value_name("LAB"), "lab name (may be omitted when one lab is deployed)")
       ("json", po::bool_switch(), "machine-readable output")
-      ("raw", po::bool_switch(), "with --json: each nft chain's rules as the kernel's bytecode dump");
+      ("raw", po::bool_switch(), "with --json: each nft chain's rules as the kernel's bytecode dump")
+      ("stats", po::bool_switch(), "per interface rx/tx packets, bytes, drops and errors (nodes, bridges, ports)");
   spec.positional.add("lab", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -27,8 +29,10 @@ int run_inspect(const Args& args) {
   if (!name) return kExitUserError;
   if (!require_root("inspect")) return kExitUserError;
   try {
-    auto info = lab::inspect_lab(facts, *name, vm["raw"].as<bool>());
-    std::cout << (vm["json"].as<bool>() ? info.dump(2) + "\n" : lab::render_inspect(info));
+    bool stats = vm["stats"].as<bool>();
+    auto info = stats ? lab::interface_stats(facts, *name) : lab::inspect_lab(facts, *name, vm["raw"].as<bool>());
+    if (vm["json"].as<bool>()) std::cout << info.dump(2) << "\n";
+    else std::cout << (stats ? lab::render_stats(info) : lab::render_inspect(info));
     return kExitOk;
   } catch (const Error& e) {
     std::cerr << "netlab: inspect: " << message_for(e) << "\n";

@@ -93,6 +93,11 @@ std::vector<LinkInfo> dump_links(RtnlSocket& sock) {
     info.link = static_cast<uint32_t>(rtnl_link_get_link(l));
     int32_t nsid = -1;
     if (rtnl_link_get_link_netnsid(l, &nsid) == 0) info.link_netnsid = nsid;
+    // libnl fills these from IFLA_STATS64 when the kernel sends it (always, since 2.6.35).
+    info.rx = {rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS), rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES),
+               rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED), rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS)};
+    info.tx = {rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS), rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES),
+               rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED), rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS)};
     out.push_back(std::move(info));
   });
   return out;

@@ -12,6 +12,11 @@
 
 namespace netlab::nl {
 
+/// One direction's counters (IFLA_STATS64, as `ip -s link` shows them).
+struct LinkCounters {
+  uint64_t packets = 0, bytes = 0, dropped = 0, errors = 0;
+};
+
 struct LinkInfo {
   std::string name;
   uint32_t ifindex = 0;
@@ -24,6 +29,7 @@ struct LinkInfo {
   std::string alias;
   uint32_t link = 0;       // IFLA_LINK: the veth peer's ifindex (in its own netns)
   int32_t link_netnsid = -1;
+  LinkCounters rx, tx;
 };
 
 struct AddrInfo {
