@@ -7,6 +7,7 @@
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
+#include "lab/node_status.hpp"
 #include "lab/plan.hpp"
 
 namespace netlab::cli {
@@ -49,6 +50,12 @@ int run_deploy(const Args& args) {
     std::cout << "lab " << topology->name << " deployed: " << topology->nodes.size() << " nodes, "
               << topology->links.size() << " links, " << r.actions << " actions, " << r.kernel_requests
               << " netlink requests in " << fmt::format("{:.2f}", r.seconds) << " s\n";
+    try {
+      for (const auto& w : lab::ended_command_warnings(facts, topology->name))
+        std::cerr << "netlab: warning: " << w << "\n";
+    } catch (const Error& e) {
+      std::cerr << "netlab: warning: cannot read the nodes' state: " << e.what() << "\n";
+    }
     return kExitOk;
   } catch (const lab::DeployError& e) {
     std::cerr << "netlab: " << e.what() << "\n";

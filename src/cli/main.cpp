@@ -28,6 +28,7 @@ constexpr Verb kVerbs[] = {
     {"shell", "open an interactive shell in a node", netlab::cli::run_shell},
     {"test", "deploy a lab if needed and run its checks", netlab::cli::run_test},
     {"link", "change a deployed link (impairments, up/down)", netlab::cli::run_link},
+    {"logs", "print (or follow) what a node's exec and cmd wrote", netlab::cli::run_logs},
 };
 
 void usage(std::ostream& out) {

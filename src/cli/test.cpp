@@ -16,7 +16,8 @@ int run_test(const Args& args) {
   spec.usage = "netlab test FILE [--keep] [--junit OUT.xml] [--json] [--jobs N] [--state-dir DIR]";
   spec.summary =
       "Run the topology's [[checks]]: deploy the lab if it is not up (and destroy it afterwards\n"
-      "unless --keep), run the checks in parallel, print a table. Exit 4 when a check fails.";
+      "unless --keep), run the checks in parallel group by group (a check's `group`; a `within`\n"
+      "check retries until it passes), print a table. Exit 4 when a check fails or is skipped.";
   spec.options.add_options()
       ("file", po::value<std::string>()->required(), "topology file")
       ("keep", po::bool_switch(), "leave a lab this command deployed running")
@@ -53,7 +54,10 @@ int run_test(const Args& args) {
   }
   int rc = kExitOk;
   for (const auto& r : results)
-    if (!r.passed) {
+    if (r.skipped) {
+      rc = kExitChecksFailed;
+      std::cerr << "netlab: check \"" << r.name << "\" on " << r.node << " " << r.got << "\n";
+    } else if (!r.passed) {
       rc = kExitChecksFailed;
       std::cerr << "netlab: check \"" << r.name << "\" on " << r.node << " failed: expected " << r.expected
                 << ", got " << r.got << "\n";
