@@ -135,9 +135,10 @@ std::vector<GeneratedFile> generate_frr(const GenerateSpec& s) {
         "\n[[checks]]\ngroup = \"converged\"\nname = \"{0} has a route to {1}'s loopback\"\nkind = \"route\"\n"
         "from = \"{0}\"\nto = \"{2}\"\nwithin = \"120s\"\n",
         from->name, to->name, ip(to->loopback));
+  // The host image may have no ping of its own; netlab's busybox is there.
   t += fmt::format(
-      "\n[[checks]]\ngroup = \"reachable\"\nname = \"{0} pings {1}'s loopback\"\nkind = \"ping\"\nfrom = \"{0}\"\n"
-      "to = \"{2}\"\n",
+      "\n[[checks]]\ngroup = \"reachable\"\nname = \"{0} pings {1}'s loopback\"\nkind = \"command\"\nfrom = \"{0}\"\n"
+      "cmd = [\"busybox\", \"ping\", \"-c\", \"1\", \"-W\", \"2\", \"{2}\"]\nwithin = \"10s\"\n",
       first.name, last.name, ip(last.loopback));
 
   std::vector<GeneratedFile> files{{"topology.toml", t}};

@@ -776,7 +776,7 @@ class Parser {
     if (auto v = t->get("within")) {
       if (auto d = value<Duration>(*v, where + " within", parse_duration)) {
         if (d->ns == 0 || d->ns > 3600'000'000'000ull)
-          ctx_.error(at(*v), fmt::format("{} within: must be more than 0 and at most 1h", where));
+          ctx_.error(at(*v), fmt::format("{} within: must be more than 0 and at most 60m", where));
         else c.within = *d;
       }
     }
