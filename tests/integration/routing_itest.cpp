@@ -158,8 +158,8 @@ cmd = ["sleep", "1000"]
   EXPECT_TRUE(killed["cmd"]["exit_code"].is_null());
   // The table and ls say the same.
   auto table = netlab({"inspect", lab});
-  EXPECT_TRUE(std::regex_search(table.out, std::regex("\nquits +running +exited 7 ")) << table.out;
-  EXPECT_TRUE(std::regex_search(table.out, std::regex("\nkilled +running +SIGKILL ")) << table.out;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("\nquits +running +exited 7 "))) << table.out;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("\nkilled +running +SIGKILL "))) << table.out;
   auto ls = netlab({"ls", "--json"});
   auto labs = nlohmann::json::parse(ls.out);
   bool seen = false;
@@ -228,7 +228,8 @@ cmd = "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done"
   // last one of the first read were not in the file when -f read it.
   ASSERT_TRUE(eventually([&] { read_some(100); return seen.find("tick 1\n") != std::string::npos; }, 5000)) << seen;
   int last = 0;
-  for (std::sregex_iterator it(seen.begin(), seen.end(), std::regex("tick (\\d+)\n")), end; it != end; ++it)
+  static const std::regex tick("tick (\\d+)\n");
+  for (std::sregex_iterator it(seen.begin(), seen.end(), tick), end; it != end; ++it)
     last = std::stoi((*it)[1]);
   std::string later = "tick " + std::to_string(last + 10) + "\n";
   EXPECT_TRUE(eventually([&] { read_some(100); return seen.find(later) != std::string::npos; }, 10000)) << seen;
