@@ -138,7 +138,8 @@ std::vector<std::string> ended_command_warnings(const HostFacts& facts, const st
     int i = state.topology->find_node(n.name);
     if (i < 0 || !state.topology->nodes[i].cmd) continue;
     CmdStatus s = read_cmd_status(facts, lab, n.name, true, n.running);
-    if (!s.ended()) continue;
+    // Exit 0 is how a start script (`frrinit.sh start`) ends: inspect shows it, no warning.
+    if (!s.ended() || (s.state == CmdStatus::State::kExited && s.code == 0)) continue;
     std::string tail = last_lines(read_end(node_log_path(facts, lab, n.name)), lines);
     std::string text = fmt::format("node {}: its cmd ({}) {} during deploy", n.name,
                                    state.topology->nodes[i].cmd->text, s.str());

@@ -45,7 +45,8 @@ std::string node_log_path(const HostFacts& facts, const std::string& lab, const 
 /// The last `lines` lines of `text` (all of it when shorter).
 std::string last_lines(const std::string& text, size_t lines);
 
-/// Nodes of a just-deployed lab whose `cmd` already ended, each as a warning
+/// Nodes of a just-deployed lab whose `cmd` already failed (a non-zero exit or a
+/// signal; exit 0 is a start script's normal end), each as a warning
 /// naming the node and how it ended, followed by the last lines of its log.
 std::vector<std::string> ended_command_warnings(const HostFacts& facts, const std::string& lab, size_t lines = 10);
 

@@ -38,7 +38,8 @@ const char* kDaemons =
 
 std::string frr_conf(const Router& r) {
   std::string out = fmt::format(
-      "frr defaults traditional\nhostname {}\nservice integrated-vtysh-config\n!\n"
+      "frr defaults traditional\nhostname {}\nservice integrated-vtysh-config\n"
+      "log file /tmp/frr.log informational\n!\n"
       "interface lo\n ip address {}/32\n ip ospf area 0\n!\n",
       r.name, ip(r.loopback));
   // Point-to-point: no DR election (which waits a dead interval); 1 s hellos
@@ -110,13 +111,15 @@ std::vector<GeneratedFile> generate_frr(const GenerateSpec& s) {
       "# {}: {}, OSPF area 0 on every\n"
       "# interface, a loopback 10.255.x.y/32 per router. Written by `netlab generate`; each\n"
       "# router's FRR configuration is the directory named after it, bound at /etc/frr.\n"
+      "# FRR starts as each router's cmd, so deploy does not wait for hundreds of daemons\n"
+      "# (the init script exits 0 once watchfrr has them up); the checks wait instead.\n"
       "name = \"{}\"\n\n[defaults]\nimage = \"host\"\n",
       name, shape, name);
   for (const auto& r : routers) {
     t += fmt::format("\n[nodes.{}]\nforwarding = true\ninterfaces = {{ ", r.name);
     for (size_t k = 0; k < r.ifaces.size(); ++k)
       t += fmt::format("{}{} = \"{}\"", k ? ", " : "", r.ifaces[k].first, r.ifaces[k].second);
-    t += fmt::format(" }}\nbinds = [\"{}:/etc/frr\"]\nexec = \"/usr/lib/frr/frrinit.sh start\"\n", r.name);
+    t += fmt::format(" }}\nbinds = [\"{}:/etc/frr\"]\ncmd = \"/usr/lib/frr/frrinit.sh start\"\n", r.name);
   }
   for (const auto& [a, b] : links) t += fmt::format("\n[[links]]\nendpoints = [\"{}\", \"{}\"]\n", a, b);
   // Checks: r1's adjacencies are full, then each end has a route to the other's loopback.

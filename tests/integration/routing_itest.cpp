@@ -133,6 +133,8 @@ cmd = ["sleep", "1000"]
 [nodes.runs]
 cmd = ["sleep", "1000"]
 [nodes.plain]
+[nodes.starter]
+cmd = "echo daemons started; exit 0"
 )");
   deploy_ok(path);
   // The init records the end as soon as it reaps the cmd.
@@ -167,12 +169,15 @@ cmd = ["sleep", "1000"]
     if (l["name"] != lab) continue;
     seen = true;
     EXPECT_EQ(l["cmds"]["running"], 1) << l.dump();
-    ASSERT_EQ(l["cmds"]["ended"].size(), 2u) << l.dump();
+    ASSERT_EQ(l["cmds"]["ended"].size(), 3u) << l.dump();
+    EXPECT_EQ(l["cmds"]["ended"][2]["node"], "starter");
+    EXPECT_EQ(l["cmds"]["ended"][2]["exit_code"], 0);
     EXPECT_EQ(l["cmds"]["ended"][0]["node"], "quits");
     EXPECT_EQ(l["cmds"]["ended"][0]["exit_code"], 7);
   }
   EXPECT_TRUE(seen) << ls.out;
-  // The warning deploy prints when a cmd ended during it.
+  // The warning deploy prints when a cmd failed during it; a start script's exit 0 is no failure.
+  EXPECT_TRUE(eventually([&] { return node_json(lab, "starter")["cmd"]["state"] == "exited"; }, 5000));
   lab::HostFacts facts;
   facts.state_dir = state_dir_;
   facts.cgroup_parent = cgroup_parent_;
