@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
@@ -39,9 +40,7 @@ RealBackend::RealBackend(const topo::Lab* lab, HostFacts facts)
   if (lab_) node::prepare_node_starts();  // low descriptor numbers, before a namespace is opened
 }
 
-RealBackend::~RealBackend() {
-  for (auto& [name, started] : prestarted_) node::abandon_node(started);
-}
+RealBackend::~RealBackend() = default;
 
 node::Cgroups& RealBackend::cgroups() {
   if (!cgroups_) cgroups_ = node::make_cgroups();
@@ -144,25 +143,35 @@ const node::IdRange& RealBackend::userns_range() {
   return *userns_range_;
 }
 
+std::optional<std::pair<uint32_t, uint32_t>> RealBackend::image_owner(const topo::Node& n) {
+  if (n.privileged) return std::nullopt;
+  return std::pair{userns_range().host_uid, userns_range().host_gid};
+}
+
 node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   node::NodeSpec s;
   s.name = n.name;
   s.hostname = n.hostname;
-  s.netns_fd = n.userns ? -1 : netns(n.name).fd();  // a userns node brings its own
+  s.netns_fd = netns(n.name).fd();
   s.node_dir = node_dir(facts_, lab_name_, n.name);
   switch (n.image.kind) {
-    case topo::ImageKind::kBusybox:
+    case topo::ImageKind::kBusybox: {
       s.rootfs = node::RootfsKind::kBusybox;
-      if (n.userns) {
-        auto range = userns_range();
-        s.lower = node::ensure_busybox_image(facts_.state_dir + "/images", "/bin/busybox",
-                                             std::pair{range.host_uid, range.host_gid});
-      } else {
-        if (busybox_image_.empty()) busybox_image_ = node::ensure_busybox_image(facts_.state_dir + "/images");
-        s.lower = busybox_image_;
-      }
+      // A contained node's copy is owned by its root: overlayfs copies a file
+      // up with its owner.
+      std::string& image = busybox_image_[!n.privileged];
+      if (image.empty())
+        image = node::ensure_busybox_image(facts_.state_dir + "/images", "/bin/busybox", image_owner(n));
+      s.lower = image;
       break;
-    case topo::ImageKind::kHost: s.rootfs = node::RootfsKind::kHost; break;
+    }
+    case topo::ImageKind::kHost: {
+      s.rootfs = node::RootfsKind::kHost;
+      std::string& skeleton = var_skeleton_[!n.privileged];
+      if (skeleton.empty()) skeleton = node::ensure_var_skeleton(facts_.state_dir + "/images", "/var", image_owner(n));
+      s.var_lower = skeleton;
+      break;
+    }
     case topo::ImageKind::kPath:
       s.rootfs = node::RootfsKind::kPath;
       s.lower = n.image.path;
@@ -176,7 +185,7 @@ node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   if (n.cmd) s.cmd = n.cmd->argv;
   if (n.user) s.user = std::make_pair(n.user->uid, n.user->gid);
   s.cgroup = cgroup_path(facts_, lab_name_, n.name);
-  if (n.userns) s.userns = userns_range();
+  if (!n.privileged) s.userns = userns_range();
   return s;
 }
 
@@ -198,7 +207,32 @@ void RealBackend::run_nodes(std::span<Action> batch) {
     spdlog::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
     t0 = now;
   };
+  // Nodes set themselves up while later ones are cloned; at most `window`
+  // are awaited at once (each holds a pidfd and a status pipe until READY),
+  // so descriptors do not grow with the lab.
+  const size_t window = node_window();
+  size_t awaited = 0;
+  std::vector<std::pair<std::string, int>> exec_failures;
+  auto await_until = [&](size_t in_flight) {
+    while (started.size() - awaited > in_flight) {
+      size_t end = std::min(started.size(), awaited + std::max<size_t>(1, window / 2));
+      std::vector<node::Started*> chunk;
+      for (size_t k = awaited; k < end; ++k) chunk.push_back(&started[k]);
+      try {
+        node::wait_ready(chunk, kReadyTimeoutMs);
+      } catch (node::NodeError& e) {
+        throw ActionError(started_index[awaited + e.index()], std::move(e));
+      }
+      for (size_t k = awaited; k < end; ++k) {
+        if (started[k].exec_failures) exec_failures.emplace_back(started[k].name, started[k].exec_failures);
+        started[k].pidfd.reset();
+        started[k].ready.reset();
+      }
+      awaited = end;
+    }
+  };
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (on_batch_progress && i % 64 == 63) on_batch_progress(i + 1);
     if (i > 0 && batch[i].index() != batch[i - 1].index())
       lap(std::holds_alternative<PrepareRootfs>(batch[i]) ? "cgroups" : "rootfs directories");
     try {
@@ -215,17 +249,13 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                      [&](const PrepareRootfs& r) {
                        if (hosts.empty()) hosts = hosts_file();
                        const auto& n = lab_->nodes[lab_->find_node(r.node)];
-                       node::prepare_node_dir(r.dir, hosts, n.userns ? std::optional(userns_range()) : std::nullopt);
+                       node::prepare_node_dir(r.dir, hosts, n.privileged ? std::nullopt : std::optional(userns_range()),
+                                              n.image.kind == topo::ImageKind::kHost);
                      },
                      [&](StartNode& s) {
                        const auto& n = lab_->nodes[s.node_index];
-                       if (auto pre = prestarted_.find(n.name); pre != prestarted_.end()) {
-                         started.push_back(std::move(pre->second));
-                         prestarted_.erase(pre);
-                         node::release_node(started.back(), cgroup_path(facts_, lab_name_, n.name), cgroups());
-                       } else {
-                         started.push_back(node::start_node(node_spec(n), cgroups()));
-                       }
+                       await_until(window - 1);
+                       started.push_back(node::start_node(node_spec(n), cgroups()));
                        started_index.push_back(i);
                        s.pid = started.back().pid;
                        s.start_time = started.back().start_time;
@@ -240,19 +270,22 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   }
   lap("clones");
   auto started_at = std::chrono::steady_clock::now();
-  std::vector<node::Started*> waiting;
-  for (auto& s : started) waiting.push_back(&s);
-  try {
-    node::wait_ready(waiting, kReadyTimeoutMs);
-  } catch (node::NodeError& e) {
-    throw ActionError(started_index[e.index()], std::move(e));
-  }
+  await_until(0);
   spdlog::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_at).count());
-  for (const auto& s : started)
-    if (s.exec_failures)
-      spdlog::warn("node {}: {} exec command(s) failed; see {}/log", s.name, s.exec_failures,
-                   node_dir(facts_, lab_name_, s.name));
+  for (const auto& [name, failures] : exec_failures)
+    spdlog::warn("node {}: {} exec command(s) failed; see {}/log", name, failures, node_dir(facts_, lab_name_, name));
+}
+
+size_t RealBackend::node_window() {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  // What a deploy keeps open besides the nodes in flight: stdio, the slots of
+  // node starts, host and fabric namespaces and sockets, the store, the
+  // cached namespaces, the threads' procfs instances, cgroup directories.
+  constexpr size_t kFixed = 96;
+  size_t limit = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
+  return std::clamp<size_t>(limit > kFixed ? (limit - kFixed) / 3 : 1, 1, 128);
 }
 
 void RealBackend::undo_step(std::span<const Undo> undos, const std::function<void(size_t, const Error*)>& done) {

@@ -17,7 +17,8 @@ std::vector<int> node_capabilities(bool sys_admin) {
   std::vector<int> caps = {CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,   CAP_FOWNER,
                            CAP_NET_RAW,      CAP_SETGID,   CAP_SETUID,
                            CAP_SETFCAP,    CAP_SETPCAP,      CAP_NET_BIND_SERVICE,
-                           CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE, CAP_NET_ADMIN};
+                           CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE, CAP_NET_ADMIN,
+                           CAP_NET_BROADCAST};
   if (sys_admin) caps.push_back(CAP_SYS_ADMIN);
   return caps;
 }

@@ -83,4 +83,70 @@ std::string ensure_busybox_image(const std::string& images_dir, const std::strin
   return image;
 }
 
+std::string ensure_var_skeleton(const std::string& images_dir, const std::string& var,
+                                std::optional<std::pair<uint32_t, uint32_t>> owner) {
+  struct Dir {
+    std::string rel;
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+  };
+  std::vector<Dir> dirs;
+  struct stat top{};
+  if (::stat(var.c_str(), &top) < 0) throw_errno("reading {}", var);
+  std::error_code ec;
+  fs::recursive_directory_iterator it(var, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec) throw Error(ec.value(), "reading {}", var);
+  for (; it != end && dirs.size() < 20000; it.increment(ec)) {
+    if (ec) break;
+    std::string rel = fs::relative(it->path(), var, ec).string();
+    struct stat st{};
+    bool descend = false;
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == top.st_dev && rel != "run" &&
+        rel != "lock" && rel != "tmp") {
+      dirs.push_back({rel, st.st_mode & 07777, st.st_uid, st.st_gid});
+      descend = it.depth() < 7;
+    }
+    if (!descend) it.disable_recursion_pending();
+  }
+  auto shift = [&](uint32_t id, bool gid) -> uint32_t {
+    if (!owner) return id;
+    uint32_t base = gid ? owner->second : owner->first;
+    return base + (id < 65536 ? id : 65534);
+  };
+  std::string listing;
+  for (const auto& d : dirs) listing += fmt::format("{} {:o} {} {}\n", d.rel, d.mode, d.uid, d.gid);
+  std::string image = fmt::format("{}/host-var-{:016x}", images_dir, std::hash<std::string>{}(listing));
+  if (owner) image += fmt::format("-{}-{}", owner->first, owner->second);
+  if (::access((image + "/tmp").c_str(), F_OK) == 0) return image;
+  fs::create_directories(images_dir, ec);
+  if (ec) throw Error(ec.value(), "creating {}", images_dir);
+  std::string tmp = fmt::format("{}/.host-var-{}", images_dir, ::getpid());
+  fs::remove_all(tmp, ec);
+  try {
+    auto make = [&](const std::string& path, mode_t mode, uint32_t uid, uint32_t gid) {
+      if (::mkdir(path.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("creating {}", path);
+      if (::lchown(path.c_str(), shift(uid, false), shift(gid, true)) < 0) throw_errno("changing the owner of {}", path);
+      if (::chmod(path.c_str(), mode) < 0) throw_errno("setting the mode of {}", path);
+    };
+    make(tmp, top.st_mode & 07777, top.st_uid, top.st_gid);
+    for (const auto& d : dirs) make(tmp + "/" + d.rel, d.mode, d.uid, d.gid);
+    make(tmp + "/tmp", 01777, 0, 0);
+    for (auto [name, target] : {std::pair{"run", "/run"}, std::pair{"lock", "/run/lock"}}) {
+      std::string link = tmp + "/" + name;
+      if (::symlink(target, link.c_str()) < 0) throw_errno("linking {}", link);
+      if (::lchown(link.c_str(), shift(0, false), shift(0, true)) < 0) throw_errno("changing the owner of {}", link);
+    }
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  if (::rename(tmp.c_str(), image.c_str()) < 0) {
+    int saved = errno;
+    fs::remove_all(tmp, ec);
+    if (saved != EEXIST && saved != ENOTEMPTY) throw Error(saved, "installing the /var skeleton at {}", image);
+  }
+  return image;
+}
+
 }  // namespace netlab::node

@@ -25,4 +25,15 @@ std::vector<std::string> busybox_applets(const std::string& binary);
 std::string ensure_busybox_image(const std::string& images_dir, const std::string& binary = "/bin/busybox",
                                  std::optional<std::pair<uint32_t, uint32_t>> owner = std::nullopt);
 
+/// The skeleton of the host's /var for host-image nodes: its directories (on
+/// the same file system, at most 8 deep), empty, with their modes and owners
+/// (shifted to `owner`'s range for a contained node's root), and /var/run and
+/// /var/lock pointing into the node's private /run. Each node gets it as the
+/// lower layer of a private writable /var, so a package's init script finds
+/// the directories it expects. The name holds a hash of what was copied: a
+/// package installed later gives a new skeleton, while running nodes keep the
+/// one they use. Returns its path.
+std::string ensure_var_skeleton(const std::string& images_dir, const std::string& var = "/var",
+                                std::optional<std::pair<uint32_t, uint32_t>> owner = std::nullopt);
+
 }  // namespace netlab::node

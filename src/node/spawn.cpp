@@ -34,36 +34,16 @@ namespace {
 
 constexpr uint64_t kNodeNamespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 
-// A userns node: a fork-like clone3, because the child must wait for its ID
-// maps before it execs (an exec in an unmapped user namespace drops every
-// capability). Its network namespace comes with it and belongs to its user
-// namespace. CLONE_FILES: the child starts on netlab's descriptor table instead
-// of a copy (see SpawnSlots).
-pid_t clone3_userns_node(int* pidfd) {
-  clone_args args{};
-  args.flags = kNodeNamespaces | CLONE_NEWUSER | CLONE_NEWNET | CLONE_PIDFD | CLONE_FILES;
-  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-  args.exit_signal = SIGCHLD;
-  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
-}
-
 // Descriptor numbers, reserved while the table is still small, where the
 // parent puts what one child keeps (release pipe, status pipe, netns) just
 // before cloning it. The child then leaves the shared table with
 // close_range(top + 1, ~0, CLOSE_RANGE_UNSHARE): the kernel copies only the few
-// descriptors below, and nothing of the parent's is closed one by one. A ring
-// of slot sets lets the parent go on cloning while children leave: a set is
-// reused only after its last child said (on the set's own pipe) that it left.
-struct SlotSet {
-  int release = -1, ready = -1, netns = -1;
-  Fd left_r, left_w;  // the child writes one byte on left_w once it has its own table
-  bool pending = false;
-};
-
+// descriptors below, and nothing of the parent's is closed one by one. The
+// child is a vfork child: when clone returns it has its own table, and the
+// slots are emptied for the next one.
 struct SpawnSlots {
   Fd devnull;  // what the slots hold when no child needs them
-  std::array<SlotSet, 16> ring;
-  size_t next = 0;
+  int release = -1, ready = -1, netns = -1;
   unsigned top = 0;  // highest reserved number
 };
 
@@ -72,19 +52,11 @@ SpawnSlots& spawn_slots() {
     SpawnSlots s;
     s.devnull = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!s.devnull) throw_errno("opening /dev/null");
-    int top = s.devnull.get();
-    for (auto& set : s.ring) {
-      int p[2];
-      if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("reserving descriptors for node starts");
-      set.left_r = Fd(p[0]);
-      set.left_w = Fd(p[1]);
-      for (int* slot : {&set.release, &set.ready, &set.netns}) {
-        *slot = ::fcntl(s.devnull.get(), F_DUPFD_CLOEXEC, 3);
-        if (*slot < 0) throw_errno("reserving descriptors for node starts");
-      }
-      top = std::max({top, set.left_w.get(), set.left_r.get(), set.release, set.ready, set.netns});
+    for (int* slot : {&s.release, &s.ready, &s.netns}) {
+      *slot = ::fcntl(s.devnull.get(), F_DUPFD_CLOEXEC, 3);
+      if (*slot < 0) throw_errno("reserving descriptors for node starts");
     }
-    s.top = static_cast<unsigned>(top);
+    s.top = static_cast<unsigned>(std::max({s.devnull.get(), s.release, s.ready, s.netns}));
     return s;
   }();
   return slots;
@@ -139,48 +111,28 @@ void raise_fd_limit() {
   }
 }
 
-void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file, std::optional<IdRange> owner) {
+void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file, std::optional<IdRange> owner,
+                      bool host_image) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  for (const char* d : {"upper/etc", "work", "root"}) {
+  std::vector<std::string> dirs = {"upper", "upper/etc", "work", "root"};
+  if (host_image) dirs.insert(dirs.end(), {"var", "var-work"});
+  for (const auto& d : dirs) {
     fs::create_directories(node_dir + "/" + d, ec);
     if (ec) throw Error(ec.value(), "creating {}/{}", node_dir, d);
   }
   write_file(node_dir + "/upper/etc/hosts", hosts_file);
   write_file(node_dir + "/status", "", 0644);  // how `cmd` ended, written by the node's init
   if (!owner) return;
-  write_file(node_dir + "/log", "", 0644);  // the node opens it as its own root
-  for (const char* p : {"upper", "upper/etc", "upper/etc/hosts", "work", "root", "log", "status"}) {
+  write_file(node_dir + "/log", "", 0644);  // the node writes it as its own root
+  dirs.insert(dirs.end(), {"upper/etc/hosts", "log", "status"});
+  for (const auto& p : dirs) {
     std::string path = node_dir + "/" + p;
     if (::lchown(path.c_str(), owner->host_uid, owner->host_gid) < 0) throw_errno("changing the owner of {}", path);
   }
 }
 
 void prepare_node_starts() { spawn_slots(); }
-
-namespace {
-
-// Waits until the set's last child has left the shared table, then empties it.
-void settle(SpawnSlots& slots, SlotSet& set) {
-  if (!set.pending) return;
-  pollfd p{set.left_r.get(), POLLIN, 0};
-  char left = 0;
-  while (true) {
-    int rc = ::poll(&p, 1, 10000);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc > 0 && ::read(set.left_r.get(), &left, 1) == 1) break;
-    throw Error(ETIMEDOUT, "a node's init did not start within 10 s");
-  }
-  set.pending = false;
-  for (int slot : {set.release, set.ready, set.netns}) fill_slot(slots.devnull.get(), slot);
-}
-
-}  // namespace
-
-void settle_node_starts() {
-  auto& slots = spawn_slots();
-  for (auto& set : slots.ring) settle(slots, set);
-}
 
 namespace {
 
@@ -238,16 +190,6 @@ int exec_init(void* arg) {  // a vfork child, on its own stack
   ::_exit(127);
 }
 
-// A fork child writes its own failure report: the parent is not waiting on it.
-[[noreturn]] void report_and_exit(int ready_fd, const char* step) {
-  detail::ReadyMessage m;
-  m.status = 1;
-  m.errnum = errno;
-  std::memcpy(m.step, step, std::min(std::strlen(step), sizeof m.step - 1));
-  (void)!::write(ready_fd, &m, sizeof m);
-  ::_exit(127);
-}
-
 void send_all(int fd, const void* data, size_t size) {
   auto* p = static_cast<const char*>(data);
   while (size > 0) {
@@ -283,11 +225,10 @@ Started clone_node(const NodeSpec& spec) {
   auto size = static_cast<uint32_t>(message.size());
 
   SpawnSlots& slots = spawn_slots();
-  SlotSet& set = slots.ring[slots.next++ % slots.ring.size()];
-  settle(slots, set);
+  SpawnSlots& set = slots;
   fill_slot(release_r.get(), set.release);
   fill_slot(ready_w.get(), set.ready);
-  fill_slot(spec.userns ? slots.devnull.get() : spec.netns_fd, set.netns);
+  fill_slot(spec.netns_fd, set.netns);
   auto empty_slots = [&] {
     for (int slot : {set.release, set.ready, set.netns}) fill_slot(slots.devnull.get(), slot);
   };
@@ -295,16 +236,17 @@ Started clone_node(const NodeSpec& spec) {
   ExecInit e;
   e.path = program.c_str();
   e.args = {detail::kInitProgram, spec.name, std::to_string(set.release), std::to_string(set.ready),
-            std::to_string(spec.userns ? -1 : set.netns)};
+            std::to_string(set.netns)};
   for (size_t i = 0; i < e.args.size(); ++i) e.argv[i] = e.args[i].data();
-  e.keep = {set.release, set.ready, spec.userns ? -1 : set.netns};
+  e.keep = {set.release, set.ready, set.netns};
   e.top = slots.top;
   e.release = set.release;
   e.ready = set.ready;
 
   int pidfd = -1;
   pid_t pid;
-  if (!spec.userns) {
+  int clone_errno = 0;
+  {
     // CLONE_VM | CLONE_VFORK: the child runs in netlab's memory until its exec
     // (nothing to copy), and we resume once it has exec'd or failed to.
     sigset_t all, old;
@@ -314,41 +256,19 @@ Started clone_node(const NodeSpec& spec) {
     pid = ::clone(exec_init, g_vfork_stack + sizeof g_vfork_stack,
                   static_cast<int>(kNodeNamespaces | CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD) | SIGCHLD, &e,
                   &pidfd);
-    int clone_errno = errno;
+    clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    if (pid < 0) {
-      empty_slots();
-      throw Error(clone_errno, "node {}: clone into new namespaces", spec.name);
-    }
-    empty_slots();  // the child has its own table now
-    if (e.err) {
-      siginfo_t info{};
-      ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
-      ::close(pidfd);
-      throw Error(e.err, "node {}: executing {}", spec.name, program);
-    }
-  } else {
-    pid = clone3_userns_node(&pidfd);
-    if (pid < 0) {
-      int err = errno;
-      empty_slots();
-      throw Error(err, "node {}: clone3 into new namespaces", spec.name);
-    }
-    if (pid == 0) {
-      // Nothing may touch the shared table before this.
-      if (::syscall(SYS_close_range, slots.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0) ::_exit(126);
-      char byte = 'U';
-      if (::write(set.left_w.get(), &byte, 1) != 1) ::_exit(126);
-      if (::read(e.release, &byte, 1) != 1) ::_exit(125);  // netlab gave up before writing our maps
-      // Become the namespace's root (a host uid of no power) before the exec,
-      // so that the init keeps the namespace's capabilities.
-      if (::setresgid(0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (gid 0) of the user namespace");
-      if (::setgroups(0, nullptr) < 0) report_and_exit(e.ready, "dropping supplementary groups");
-      if (::setresuid(0, 0, 0) < 0) report_and_exit(e.ready, "becoming root (uid 0) of the user namespace");
-      if (leave_table(e)) ::execve(e.path, e.argv.data(), e.envp.data());
-      report_and_exit(e.ready, "executing the node init");
-    }
-    set.pending = true;
+  }
+  if (pid < 0) {
+    empty_slots();
+    throw Error(clone_errno, "node {}: clone into new namespaces", spec.name);
+  }
+  empty_slots();  // the child has its own table now
+  if (e.err) {
+    siginfo_t info{};
+    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
+    ::close(pidfd);
+    throw Error(e.err, "node {}: executing {}", spec.name, program);
   }
   Started s;
   s.name = spec.name;
@@ -357,16 +277,11 @@ Started clone_node(const NodeSpec& spec) {
   s.ready = std::move(ready_r);
   s.release = std::move(release_w);
   try {
-    if (spec.userns) {
-      write_id_maps(pid, *spec.userns);
-      char mapped = 'M';
-      send_all(s.release.get(), &mapped, 1);
-    }
     send_all(s.release.get(), &size, sizeof size);
     send_all(s.release.get(), message.data(), message.size());
   } catch (Error& e) {
     abandon_node(s);
-    throw e.wrap(fmt::format("node {}: {}", spec.name, spec.userns ? "mapping its user namespace" : "sending its spec"));
+    throw e.wrap(fmt::format("node {}: sending its spec", spec.name));
   }
   s.start_time = process_start_time(pid);
   return s;
@@ -405,7 +320,6 @@ void abandon_node(Started& s) {
 }
 
 void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {
-  settle_node_starts();  // else netlab's own slot copies would hide a dead node's end of file
   std::vector<pollfd> fds;
   std::vector<size_t> index;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -443,7 +357,9 @@ void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {
   }
 }
 
-std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms) {
+namespace {
+
+std::vector<std::optional<Error>> kill_chunk(std::span<const NodeProcess> nodes, int timeout_ms) {
   std::vector<std::optional<Error>> result(nodes.size());
   std::vector<Fd> fds(nodes.size());
   // Every node is signalled before any is waited for: their exits (PID
@@ -495,6 +411,22 @@ std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes,
     }
     waiting.resize(kept);
     index.resize(kept);
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms) {
+  // In chunks: each node's pidfd stays open from its signal until its exit,
+  // and descriptors must not grow with the lab. A chunk's nodes still die side
+  // by side.
+  constexpr size_t kChunk = 512;
+  std::vector<std::optional<Error>> result;
+  result.reserve(nodes.size());
+  for (size_t from = 0; from < nodes.size(); from += kChunk) {
+    auto part = kill_chunk(nodes.subspan(from, std::min(kChunk, nodes.size() - from)), timeout_ms);
+    for (auto& r : part) result.push_back(std::move(r));
   }
   return result;
 }

@@ -37,32 +37,27 @@ struct Started {
   int exec_failures = 0;    // filled by wait_ready
 };
 
-/// Creates the node's directories (upper, work, root) and writes its /etc/hosts
-/// into the overlay's upper layer; with `owner`, they belong to the user-namespace
-/// root the node runs as. Idempotent.
+/// Creates the node's directories (upper, work, root; var and var-work for a
+/// host-image node) and writes its /etc/hosts into the overlay's upper layer;
+/// with `owner` (a contained node), they belong to the node's root as the host
+/// sees it. Idempotent.
 void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file,
-                      std::optional<IdRange> owner = std::nullopt);
+                      std::optional<IdRange> owner = std::nullopt, bool host_image = false);
 
 /// Reserves, at the lowest free descriptor numbers, the three slots a node start
 /// passes its child's descriptors in. Call it before opening many descriptors
 /// (a deploy: before its namespaces); otherwise the first start does it.
 void prepare_node_starts();
 
-/// Waits until every node cloned so far has left netlab's descriptor table
-/// (the first thing each does), so that none of its descriptors stays open in
-/// netlab. Call it before waiting for the nodes (a status pipe's end of file
-/// then means the node died).
-void settle_node_starts();
 
 /// Starts the node and returns once it runs inside its cgroup (not once it is set up).
 Started start_node(const NodeSpec& spec, Cgroups& cgroups);
 
-/// The two halves of start_node. clone_node creates the child in its new
-/// namespaces (for a userns node: its own user and network namespaces too, with
-/// the ID maps written), exec'd into the node init and blocked before its first
-/// step. A userns node is cloned this way when its network namespace is made,
-/// so that namespace belongs to the node's user namespace and its root can
-/// configure it, ping and capture.
+/// The two halves of start_node. clone_node creates the child in its new PID,
+/// mount, UTS and IPC namespaces (they belong to the host's user namespace),
+/// exec'd into the node init and blocked before its first step. It joins
+/// spec.netns_fd; a contained node's init later joins the user namespace that
+/// owns that network namespace (see make_contained_netns).
 Started clone_node(const NodeSpec& spec);
 /// Puts the child in `cgroup` (unless it was cloned there) and lets it run.
 void release_node(Started& s, const std::string& cgroup, Cgroups& cgroups);

@@ -22,8 +22,9 @@ std::string encode_spec(const NodeSpec& spec) {
       {"exec", spec.exec},
       {"cmd", spec.cmd},
       {"sys_admin", spec.sys_admin},
-      {"userns", spec.userns.has_value()},
   };
+  if (spec.userns) j["userns"] = {spec.userns->host_uid, spec.userns->host_gid, spec.userns->count};
+  if (!spec.var_lower.empty()) j["var_lower"] = spec.var_lower;
   if (spec.user) j["user"] = {spec.user->first, spec.user->second};
   return j.dump();
 }
@@ -43,7 +44,11 @@ NodeSpec decode_spec(std::string_view message) {
   j.at("exec").get_to(s.exec);
   j.at("cmd").get_to(s.cmd);
   j.at("sys_admin").get_to(s.sys_admin);
-  if (j.at("userns").get<bool>()) s.userns = IdRange{};  // the init needs to know only that it has one
+  if (j.contains("userns")) {
+    const auto& u = j["userns"];
+    s.userns = IdRange{u.at(0).get<uint32_t>(), u.at(1).get<uint32_t>(), u.at(2).get<uint32_t>()};
+  }
+  if (j.contains("var_lower")) j["var_lower"].get_to(s.var_lower);
   if (j.contains("user")) s.user = std::pair{j["user"].at(0).get<uint32_t>(), j["user"].at(1).get<uint32_t>()};
   return s;
 }

@@ -31,6 +31,7 @@ struct NodeSpec {
   int netns_fd = -1;             // the node joins this network namespace (netlab's side only)
   RootfsKind rootfs = RootfsKind::kBusybox;
   std::string lower;             // busybox image dir, or the rootfs path
+  std::string var_lower;         // host image: the skeleton of the host's /var
   std::string node_dir;          // holds upper/, work/, root/ and the log
   std::vector<BindSpec> binds;
   std::map<std::string, std::string> env;
@@ -41,7 +42,9 @@ struct NodeSpec {
   std::optional<std::pair<uint32_t, uint32_t>> user;  // uid, gid of exec/cmd
   bool sys_admin = false;
   std::string cgroup;            // relative cgroup path (netlab's side only)
-  std::optional<IdRange> userns;  // a user namespace with root mapped to this host range
+  // A contained node: its root is this host range's first uid, in the user
+  // namespace that owns its network namespace. nullopt: a privileged node.
+  std::optional<IdRange> userns;
 };
 
 /// The part of `spec` the init needs, as one message.

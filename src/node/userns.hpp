@@ -13,6 +13,8 @@
 #include <string>
 #include <sys/types.h>
 
+#include "util/fd.hpp"
+
 namespace netlab::node {
 
 struct IdRange {
@@ -34,5 +36,13 @@ IdRange userns_id_range(const std::string& subuid_path = "/etc/subuid", const st
 
 /// Writes /proc/<pid>/uid_map and gid_map: 0..count-1 inside to the host range.
 void write_id_maps(pid_t pid, const IdRange& range);
+
+/// A contained node's namespaces: a new user namespace mapped to `range` and a
+/// new network namespace that belongs to it (so the node's root governs that
+/// network and nothing else). Returns the network namespace; the user
+/// namespace is reachable from it (ioctl NS_GET_USERNS) and lives as long as
+/// it. Made by a short-lived child that shares netlab's memory and
+/// descriptors (nothing is copied), so it is cheap and safe from any thread.
+Fd make_contained_netns(const IdRange& range);
 
 }  // namespace netlab::node

@@ -113,7 +113,9 @@ struct Node {
   std::optional<Command> cmd;      // the node's main process; none = init just waits
   std::map<std::string, std::string> env;
   std::vector<Bind> binds;
-  bool userns = false;
+  // false (the default): contained — the node's root is root only of its own
+  // user namespace, which owns its network namespace (docs/security.md).
+  bool privileged = false;
   std::optional<UserSpec> user;
   std::optional<bool> ipv6;        // unset: on when the node uses IPv6 (see ipv6_enabled)
   SourcePos pos;

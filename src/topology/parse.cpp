@@ -16,6 +16,7 @@
 
 #include "topology/parse.hpp"
 #include "topology/parse_context.hpp"
+#include "topology/sysctls.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -162,13 +163,17 @@ class Parser {
     return std::nullopt;
   }
 
-  // Flattens nested tables: [sysctls] net.ipv4.ip_forward = 1 is a nested table in TOML.
-  void flatten(const toml::table& t, const std::string& prefix, const std::string& what,
+  // Flattens nested tables: [sysctls] net.ipv4.ip_forward = 1 is a nested table
+  // in TOML. Keys a node may not set (host-global, malformed) are refused here,
+  // at the key, for [defaults] once and for each node that writes them.
+  void sysctls(const toml::table& t, const std::string& prefix, const std::string& what,
                std::map<std::string, std::string>& out) {
     for (auto&& [k, v] : t) {
       std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       if (auto sub = v.as_table()) {
-        flatten(*sub, key, what, out);
+        sysctls(*sub, key, what, out);
+      } else if (std::string why = sysctl_refusal(key); !why.empty()) {
+        ctx_.error(at(k), fmt::format("sysctl \"{}\" {}", key, why));
       } else if (auto s = scalar_text(v, what + "." + key)) {
         out[key] = *s;
       }
@@ -253,7 +258,7 @@ class Parser {
       }
     }
     if (auto n = t.get("sysctls")) {
-      if (auto tbl = n->as_table()) flatten(*tbl, "", where + " sysctls", node.sysctls);
+      if (auto tbl = n->as_table()) sysctls(*tbl, "", where + " sysctls", node.sysctls);
       else wrong_type(*n, where + " sysctls", "a table");
     }
   }
@@ -518,6 +523,19 @@ class Parser {
     node.firewall = fw;
   }
 
+  // `privileged = true` gives up containment (no user namespace). `userns`,
+  // from before containment was the default, still reads: false = privileged.
+  void privileged(const toml::table& t, const std::string& where, Node& node) {
+    auto p = t.get("privileged");
+    auto u = t.get("userns");
+    if (p && u) ctx_.error(at(*u), fmt::format("{}: userns and privileged together; keep privileged (userns = false is privileged = true)", where));
+    if (p) {
+      if (auto b = boolean(*p, where + " privileged")) node.privileged = *b;
+    } else if (u) {
+      if (auto b = boolean(*u, where + " userns")) node.privileged = !*b;
+    }
+  }
+
   void node(const toml::key& key, const toml::node& n, const Node& defaults, Lab& lab) {
     Node node = defaults;
     node.name = std::string(key.str());
@@ -527,13 +545,13 @@ class Parser {
     if (!t) return wrong_type(n, where, "a table");
     check_keys(*t, {"image", "hostname", "cpus", "memory", "pids", "cpu_weight", "forwarding",
                     "interfaces", "routes", "nat", "firewall", "sysctls", "exec", "cmd", "env",
-                    "binds", "userns", "user", "ipv6"},
+                    "binds", "userns", "privileged", "user", "ipv6"},
                where);
     limits_and_image(*t, where, node);
     node.hostname = node.name;
     if (auto v = t->get("hostname")) node.hostname = str(*v, where + " hostname").value_or(node.name);
     if (auto v = t->get("forwarding")) node.forwarding = boolean(*v, where + " forwarding").value_or(false);
-    if (auto v = t->get("userns")) node.userns = boolean(*v, where + " userns").value_or(false);
+    privileged(*t, where, node);
     if (auto v = t->get("ipv6")) node.ipv6 = boolean(*v, where + " ipv6");
     if (auto v = t->get("interfaces")) interfaces(*v, node);
     if (auto v = t->get("routes")) routes(*v, node);
@@ -851,8 +869,10 @@ class Parser {
     Node defaults;
     if (auto v = root.get("defaults")) {
       if (auto t = v->as_table()) {
-        check_keys(*t, {"image", "cpus", "memory", "pids", "cpu_weight", "env", "sysctls", "ipv6"}, "defaults");
+        check_keys(*t, {"image", "cpus", "memory", "pids", "cpu_weight", "env", "sysctls", "ipv6", "privileged", "userns"},
+                   "defaults");
         limits_and_image(*t, "defaults", defaults);
+        privileged(*t, "defaults", defaults);
         if (auto v = t->get("ipv6")) defaults.ipv6 = boolean(*v, "defaults ipv6");
       } else {
         wrong_type(*v, "defaults", "a table");

@@ -57,15 +57,32 @@ class Validator {
                                   what, name, name.size(), max));
   }
 
+  // A bind's node path is absolute and normal (no ".", "..", empty parts or
+  // trailing '/'), and not under /proc or /sys, whose masks it could cover.
+  void bind_check(const Node& n, const Bind& b) {
+    const std::string& p = b.node_path;
+    bool normal = p.size() > 1 && p.front() == '/' && p.back() != '/';
+    for (const auto& part : split(p.substr(1), '/')) normal = normal && !part.empty() && part != "." && part != "..";
+    if (!normal) {
+      ctx_.error(b.pos, fmt::format("node {}: bind target \"{}\" must be an absolute path without \".\", \"..\" or empty parts",
+                                    n.name, p));
+      return;
+    }
+    for (const char* top : {"/proc", "/sys"})
+      if (p == top || p.starts_with(std::string(top) + "/"))
+        ctx_.error(b.pos, fmt::format("node {}: bind target \"{}\" is under {}, which netlab mounts itself", n.name, p, top));
+  }
+
   void names() {
     if (!lab_.name.empty()) name_check(lab_.name, "lab", kMaxLabName, lab_.pos);
     for (size_t i = 0; i < lab_.nodes.size(); ++i) {
       auto& n = lab_.nodes[i];
       name_check(n.name, "node", kMaxNodeName, n.pos);
       node_index_[n.name] = static_cast<int>(i);
-      if (n.userns && n.user && (n.user->uid >= 65536 || n.user->gid >= 65536))
+      if (!n.privileged && n.user && (n.user->uid >= 65536 || n.user->gid >= 65536))
         ctx_.error(n.pos, fmt::format("node {}: user {}:{} is outside the 65536 ids its user namespace maps",
                                             n.name, n.user->uid, n.user->gid));
+      for (const auto& b : n.binds) bind_check(n, b);
       if (n.ipv6 == false) {
         if (auto use = n.first_ipv6_use(); !use.empty())
           ctx_.error(n.pos, fmt::format("node {}: ipv6 = false, but it has the {}", n.name, use));

@@ -97,11 +97,7 @@ TEST_F(RoutingTest, BirdBgpLabConvergesFiltersAndReroutesWhenACableIsPulled) {
   EXPECT_EQ(before, after) << before.diff(after);
 }
 
-// FRR's zebra and ospfd refuse to start without CAP_SYS_ADMIN in their
-// permitted set ("privs_init: initial cap_set_proc failed"), which a node's
-// bounding set drops today; with it (the runtime work of issue 16: user
-// namespaces, a booted-looking /var) this passes. Enable then.
-TEST_F(RoutingTest, DISABLED_FrrOspfLabConvergesAndReroutesWhenACableIsPulled) {
+TEST_F(RoutingTest, FrrOspfLabConvergesAndReroutesWhenACableIsPulled) {
   if (access("/usr/lib/frr/frrinit.sh", X_OK) != 0) GTEST_SKIP() << "frr is not installed (scripts/setup installs it)";
   std::string lab;
   std::string path = shipped_dir("frr-ospf", lab, "f");

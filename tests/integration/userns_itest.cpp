@@ -1,7 +1,8 @@
-// `userns = true` on real nodes: the node's root is uid 0 inside and an
-// unprivileged host uid outside (it cannot write where host root can), yet it
-// owns its network namespace (addresses, ping, sysctls, its own /sys), and a
-// deploy that fails leaves no process of such a node behind.
+// Contained nodes (the default; `userns = true` is the old spelling): the
+// node's root is uid 0 inside and an unprivileged host uid outside (it cannot
+// write where host root can), yet it owns its network namespace (addresses,
+// ping, sysctls, its own /sys), and a deploy that fails leaves no process of
+// such a node behind. The escape tests are in containment_itest.cpp.
 #include <dirent.h>
 #include <unistd.h>
 
@@ -32,8 +33,9 @@ class UsernsTest : public LabTest {
     return "";
   }
 
-  // Processes (anywhere on the host) in a user namespace that maps 0 to `base`.
-  static int processes_mapped_to(uint32_t base) {
+  // Processes of this test's labs (in its cgroup parent) in a user namespace
+  // that maps 0 to `base`: every contained node on the host shares the range.
+  int processes_mapped_to(uint32_t base) const {
     int n = 0;
     DIR* d = opendir("/proc");
     while (dirent* e = readdir(d)) {
@@ -41,6 +43,10 @@ class UsernsTest : public LabTest {
       // A zombie has ended; reaping it is its parent's business (here, the
       // host's PID 1 once netlab is gone).
       if (field(std::string("/proc/") + e->d_name + "/status", "State:\t").rfind("Z", 0) == 0) continue;
+      std::ifstream cg(std::string("/proc/") + e->d_name + "/cgroup");
+      std::stringstream groups;
+      groups << cg.rdbuf();
+      if (groups.str().find(cgroup_parent_) == std::string::npos) continue;
       std::ifstream map(std::string("/proc/") + e->d_name + "/uid_map");
       uint32_t inside = 1, outside = 0;
       if (map >> inside >> outside && inside == 0 && outside == base) ++n;
@@ -74,6 +80,7 @@ sysctls = { "net.ipv4.conf.all.rp_filter" = 2 }
 interfaces.eth0 = "10.6.0.1/24"
 binds = [")" + share + R"(:/mnt/share"]
 [nodes.p]
+privileged = true
 interfaces.eth0 = "10.6.0.2/24"
 binds = [")" + share + R"(:/mnt/share"]
 [nodes.w]
@@ -98,7 +105,7 @@ endpoints = ["u:eth0", "p:eth0"]
             fmt::format("{0}\t{0}\t{0}\t{0}", range.host_uid));
 
   // Root of the node is nobody on the host: a root-owned host directory bound
-  // read-write is not its to write, while a node without userns can.
+  // read-write is not its to write, while a privileged node can.
   EXPECT_NE(in(lab, "u", {"touch", "/mnt/share/from-u"}).exit_code, 0);
   EXPECT_EQ(in(lab, "p", {"touch", "/mnt/share/from-p"}).exit_code, 0);
   // Its own files land on the host as its host uid.
@@ -116,9 +123,11 @@ endpoints = ["u:eth0", "p:eth0"]
   EXPECT_NE(run_shell("ip -n " + lab + "-u -4 -o addr show dev lo").find("10.99.0.1/32"), std::string::npos);
   EXPECT_EQ(in(lab, "u", {"ping", "-c", "1", "-W", "2", "10.6.0.2"}).exit_code, 0);
   EXPECT_TRUE(ping(lab + "-p", "10.6.0.1"));
-  // The same restricted capability set as any node.
-  EXPECT_EQ(field("/proc/" + std::to_string(pid) + "/status", "CapBnd:\t"),
-            field("/proc/" + std::to_string(init_pid(lab, "p")) + "/status", "CapBnd:\t"));
+  // The same restricted capability set as a privileged node, plus
+  // CAP_SYS_ADMIN — of its own user namespace only.
+  uint64_t contained = std::stoull(field("/proc/" + std::to_string(pid) + "/status", "CapBnd:\t"), nullptr, 16);
+  uint64_t privileged = std::stoull(field("/proc/" + std::to_string(init_pid(lab, "p")) + "/status", "CapBnd:\t"), nullptr, 16);
+  EXPECT_EQ(contained ^ privileged, uint64_t{1} << 21) << std::hex << contained << " " << privileged;
 
   // user = "1000:1000" inside a user namespace: uid 1000 inside, base + 1000 outside.
   EXPECT_EQ(in(lab, "w", {"id", "-u"}).out, "1000\n");
@@ -136,8 +145,7 @@ endpoints = ["u:eth0", "p:eth0"]
   failed_deploys_leave_no_node_behind(range);
 }
 
-// Part of the test above, not a test of its own: it counts every process of the
-// host range, so no other userns lab may run meanwhile.
+// Part of the test above, not a test of its own.
 void UsernsTest::failed_deploys_leave_no_node_behind(const node::IdRange& range) {
   std::string lab = lab_prefix_ + "f";
   std::string path = topology(lab, "name = \"" + lab + R"("

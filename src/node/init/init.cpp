@@ -4,18 +4,23 @@
 // tables, and an idle node keeps only this program's few pages.
 //
 // The node's side of a start, in order: read the spec, wait to be released (by
-// then it is in its cgroup), join the lab's network namespace, a cgroup namespace rooted at
-// its own group, a private mount tree, the root filesystem (overlay, or the
-// host's directories read-only), bind mounts, /proc, /sys (read-only), a
-// minimal /dev, /tmp, pivot_root, hostname, sysctls, the capability bounding
-// set; then the `exec` commands, READY, `cmd`, and the init loop that reaps
-// orphans for the rest of the node's life.
+// then it is in its cgroup), join the node's network namespace, a cgroup
+// namespace rooted at its own group, a private mount tree, sysctls, the root
+// file system with its binds, /proc, /sys, /dev and /tmp (rootfs.cpp),
+// pivot_root, hostname; a contained node's init then joins the node's user
+// namespace as its root; the capability bounding set, the `exec` commands,
+// READY, `cmd`, and the init loop that reaps orphans for the rest of the
+// node's life. Everything up to the user namespace is done as host root in
+// namespaces that belong to the host: a contained node cannot undo it.
 //
 // Every step that fails writes its errno and name to the status pipe, so the
 // deploy says "node h1: mounting overlay ...: Invalid argument (EINVAL)".
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/nsfs.h>
+#include <grp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -35,6 +40,8 @@
 #include "node/caps.hpp"
 #include "node/exec_as.hpp"
 #include "node/init.hpp"
+#include "node/init/rootfs.hpp"
+#include "node/init/steps.hpp"
 #include "node/spec.hpp"
 #include "util/strings.hpp"
 
@@ -43,6 +50,8 @@ namespace netlab::node::detail {
 namespace {
 
 int g_ready_fd = -1;
+
+}  // namespace
 
 [[noreturn]] void fail(const std::string& step) {
   ReadyMessage m;
@@ -53,82 +62,21 @@ int g_ready_fd = -1;
   ::_exit(127);
 }
 
-void check(int rc, const std::string& step) {
-  if (rc < 0) fail(step);
-}
+namespace {
 
-void mkdirs(const std::string& path, mode_t mode = 0755) {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = path.find('/', pos + 1);
-    std::string part = path.substr(0, pos);
-    if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST) fail("creating " + part);
-  }
-}
-
-void bind(const std::string& src, const std::string& dst, bool read_only, bool is_dir) {
-  if (is_dir) {
-    mkdirs(dst);
-  } else {
-    int fd = ::open(dst.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0) fail("creating " + dst);
-    ::close(fd);
-  }
-  check(::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND | MS_REC, nullptr), "bind-mounting " + src + " on " + dst);
-  if (!read_only) return;
-  // A remount must keep the flags the source mount has: inside a user namespace
-  // they are locked, and dropping nosuid or an atime mode is refused (EPERM).
-  struct statvfs vfs{};
-  check(::statvfs(dst.c_str(), &vfs), "reading the mount flags of " + dst);
-  unsigned long keep = 0;
-  for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID}, std::pair{ST_NODEV, MS_NODEV}, std::pair{ST_NOEXEC, MS_NOEXEC},
-                        std::pair{ST_NOATIME, MS_NOATIME}, std::pair{ST_NODIRATIME, MS_NODIRATIME},
-                        std::pair{ST_RELATIME, MS_RELATIME}})
-    if (vfs.f_flag & st) keep |= ms;
-  check(::mount(nullptr, dst.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, nullptr),
-        "making " + dst + " read-only");
-}
-
-void host_rootfs(const std::string& root) {
-  check(::mount("tmpfs", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=755"), "mounting tmpfs on " + root);
-  for (const char* d : {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"}) {
-    std::string host = std::string("/") + d;
-    struct stat st{};
-    if (::lstat(host.c_str(), &st) < 0) continue;
-    std::string target = root + host;
-    if (S_ISLNK(st.st_mode)) {  // merged /usr: /bin -> usr/bin
-      char link[256] = {};
-      ssize_t n = ::readlink(host.c_str(), link, sizeof link - 1);
-      if (n > 0) check(::symlink(link, target.c_str()), "linking " + target);
-    } else if (S_ISDIR(st.st_mode)) {
-      bind(host, target, true, true);
-    }
-  }
-  for (const char* d : {"tmp", "run", "var"}) {
-    std::string target = root + "/" + d;
-    mkdirs(target);
-    check(::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, d[0] == 't' ? "mode=1777" : "mode=755"),
-          "mounting tmpfs on " + target);
-  }
-}
-
-void minimal_dev(const std::string& root) {
-  std::string dev = root + "/dev";
-  mkdirs(dev);
-  check(::mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k"), "mounting /dev");
-  for (const char* d : {"null", "zero", "full", "random", "urandom", "tty"})
-    bind(std::string("/dev/") + d, dev + "/" + d, false, false);
-  mkdirs(dev + "/pts");
-  check(::mount("devpts", (dev + "/pts").c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
-                "newinstance,ptmxmode=0666,mode=620"),
-        "mounting /dev/pts");
-  check(::symlink("pts/ptmx", (dev + "/ptmx").c_str()), "linking /dev/ptmx");
-  mkdirs(dev + "/shm");
-  check(::mount("tmpfs", (dev + "/shm").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m"),
-        "mounting /dev/shm");
-  ::symlink("/proc/self/fd", (dev + "/fd").c_str());
-  ::symlink("/proc/self/fd/0", (dev + "/stdin").c_str());
-  ::symlink("/proc/self/fd/1", (dev + "/stdout").c_str());
-  ::symlink("/proc/self/fd/2", (dev + "/stderr").c_str());
+// A contained node's init leaves host root behind for good: it joins the
+// node's user namespace (the one its network namespace belongs to) and
+// becomes root there, an unprivileged host uid. Every namespace but the
+// network one still belongs to the host, so the node's root cannot mount,
+// unmount or change the hostname, and the masks stay.
+void become_contained_root(int netns_fd) {
+  int userns = ::ioctl(netns_fd, NS_GET_USERNS);
+  if (userns < 0) fail("finding the node's user namespace");
+  check(::setns(userns, CLONE_NEWUSER), "joining the node's user namespace");
+  ::close(userns);
+  check(::setresgid(0, 0, 0), "becoming root (gid 0) of the user namespace");
+  check(::setgroups(0, nullptr), "dropping supplementary groups");
+  check(::setresuid(0, 0, 0), "becoming root (uid 0) of the user namespace");
 }
 
 void write_sysctl(const std::string& key, const std::string& value) {
@@ -198,20 +146,10 @@ bool read_all(int fd, void* buf, size_t size) {
   char go = 0;
   if (::read(release_fd, &go, 1) != 1) ::_exit(125);  // netlab gave up on us before release
   ::close(release_fd);
-  // A userns node became its namespace's root before the exec (see spawn.cpp);
-  // its network namespace came with the clone.
-  if (!spec.userns) check(::setns(netns_fd, CLONE_NEWNET), "joining the node's network namespace");
-  if (netns_fd >= 0) ::close(netns_fd);
+  check(::setns(netns_fd, CLONE_NEWNET), "joining the node's network namespace");
   check(::unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
   check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "making the mount tree private");
 
-  const std::string root = spec.node_dir + "/root";
-  if (spec.rootfs == RootfsKind::kHost) {
-    host_rootfs(root);
-  } else {
-    std::string opts = "lowerdir=" + spec.lower + ",upperdir=" + spec.node_dir + "/upper,workdir=" + spec.node_dir + "/work";
-    check(::mount("overlay", root.c_str(), "overlay", 0, opts.c_str()), "mounting overlay on " + root);
-  }
   int log = ::open((spec.node_dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) fail("opening the node log");
   int devnull = ::open("/dev/null", O_RDONLY);
@@ -222,19 +160,25 @@ bool read_all(int fd, void* buf, size_t size) {
   ::close(devnull);
   int status_fd = ::open((spec.node_dir + "/status").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-  for (const auto& b : spec.binds) {
-    struct stat st{};
-    if (::stat(b.host_path.c_str(), &st) < 0) fail("bind source " + b.host_path);
-    bind(b.host_path, root + b.node_path, b.read_only, S_ISDIR(st.st_mode));
+  // Sysctls through the host's /proc while it is still in view: its
+  // /proc/sys/net is this node's (it follows the writer's namespace), and a
+  // contained node's own /proc/sys will be read-only but for net.
+  if (spec.forwarding) {
+    write_sysctl("net.ipv4.ip_forward", "1");
+    write_sysctl("net.ipv6.conf.all.forwarding", "1");
   }
-  mkdirs(root + "/proc");
-  check(::mount("proc", (root + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "mounting /proc");
-  mkdirs(root + "/sys");
-  check(::mount("sysfs", (root + "/sys").c_str(), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
-        "mounting /sys");
-  minimal_dev(root);
-  mkdirs(root + "/tmp");
-  check(::mount("tmpfs", (root + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"), "mounting /tmp");
+  for (const auto& [k, v] : spec.sysctls) write_sysctl(k, v);
+
+  // A contained node's image and host directories are idmapped to its user
+  // namespace (the owner of its network namespace).
+  int userns_fd = -1;
+  if (spec.userns) {
+    userns_fd = ::ioctl(netns_fd, NS_GET_USERNS);
+    if (userns_fd < 0) fail("finding the node's user namespace");
+  }
+  const std::string root = spec.node_dir + "/root";
+  build_root(spec, root, userns_fd);
+  if (userns_fd >= 0) ::close(userns_fd);
 
   check(::chdir(root.c_str()), "entering " + root);
   check(static_cast<int>(::syscall(SYS_pivot_root, ".", ".")), "pivot_root into " + root);
@@ -242,12 +186,13 @@ bool read_all(int fd, void* buf, size_t size) {
   check(::chdir("/"), "chdir /");
 
   check(::sethostname(spec.hostname.data(), spec.hostname.size()), "setting the hostname");
-  if (spec.forwarding) {
-    write_sysctl("net.ipv4.ip_forward", "1");
-    write_sysctl("net.ipv6.conf.all.forwarding", "1");
-  }
-  for (const auto& [k, v] : spec.sysctls) write_sysctl(k, v);
-  if (int rc = restrict_bounding_set(spec.sys_admin); rc < 0) {
+  if (spec.userns) become_contained_root(netns_fd);
+  ::close(netns_fd);
+  // A contained node keeps CAP_SYS_ADMIN of its own user namespace (routing
+  // daemons such as FRR's zebra ask for it): that namespace owns nothing but
+  // the node's network, and a mount namespace it made would keep every mount
+  // of the node's locked.
+  if (int rc = restrict_bounding_set(spec.sys_admin || spec.userns.has_value()); rc < 0) {
     errno = -rc;
     fail("restricting the capability bounding set");
   }

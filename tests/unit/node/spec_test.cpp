@@ -22,7 +22,8 @@ TEST(NodeSpecMessage, EveryFieldTheInitNeedsSurvivesTheTrip) {
   s.user = std::pair{1000u, 1001u};
   s.sys_admin = true;
   s.cgroup = "netlab/x/h1";
-  s.userns = IdRange{100000, 100000, 65536};
+  s.userns = IdRange{100000, 200000, 65536};
+  s.var_lower = "/run/netlab/images/host-var-100000-200000";
 
   NodeSpec d = decode_spec(encode_spec(s));
   EXPECT_EQ(d.name, s.name);
@@ -38,7 +39,8 @@ TEST(NodeSpecMessage, EveryFieldTheInitNeedsSurvivesTheTrip) {
   EXPECT_EQ(d.cmd, s.cmd);
   EXPECT_EQ(d.user, s.user);
   EXPECT_TRUE(d.sys_admin);
-  EXPECT_TRUE(d.userns.has_value());
+  EXPECT_EQ(d.userns, s.userns);
+  EXPECT_EQ(d.var_lower, s.var_lower);
   // netlab's own handles stay with netlab.
   EXPECT_EQ(d.netns_fd, -1);
   EXPECT_EQ(d.cgroup, "");
