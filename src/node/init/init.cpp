@@ -158,7 +158,9 @@ bool read_all(int fd, void* buf, size_t size) {
   ::dup2(log, 2);
   ::close(log);
   ::close(devnull);
-  int status_fd = ::open((spec.node_dir + "/status").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Where the end of `cmd` is recorded (record_cmd_end); a node without one holds only stdio.
+  int status_fd =
+      spec.cmd.empty() ? -1 : ::open((spec.node_dir + "/status").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
   // Sysctls through the host's /proc while it is still in view: its
   // /proc/sys/net is this node's (it follows the writer's namespace), and a
