@@ -8,6 +8,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
+#include "lab/node_status.hpp"
 #include "lab/plan.hpp"
 
 namespace netlab::cli {
@@ -55,6 +56,12 @@ int run_deploy(const Args& args) {
     std::cout << "lab " << topology->name << " deployed: " << topology->nodes.size() << " nodes, "
               << topology->links.size() << " links, " << r.actions << " actions, " << r.kernel_requests
               << " netlink requests in " << fmt::format("{:.2f}", r.seconds) << " s\n";
+    try {
+      for (const auto& w : lab::ended_command_warnings(facts, topology->name))
+        std::cerr << "netlab: warning: " << w << "\n";
+    } catch (const Error& e) {
+      std::cerr << "netlab: warning: cannot read the nodes' state: " << e.what() << "\n";
+    }
     if (int sig = interrupt.signal()) {
       // The signal came after the last phase: the lab is complete and stays.
       std::cerr << "netlab: " << InterruptGuard::name(sig) << " arrived after lab " << topology->name

@@ -1,4 +1,5 @@
-// netlab generate KIND ARGS... [--name NAME] [--pool CIDR] [--lan-pool CIDR]
+// netlab generate KIND ARGS... [--name NAME] [--pool CIDR] [--lan-pool CIDR] [-o DIR]
+#include <filesystem>
 #include <iostream>
 
 #include "cli/common.hpp"
@@ -7,25 +8,42 @@
 #include "topology/generate.hpp"
 #include "topology/parse.hpp"
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::cli {
+
+namespace {
+
+// Sizes and pools are the user's: say what is wrong, not an errno.
+int user_error(const Error& e) {
+  std::string why;
+  for (const auto& step : e.context()) why += (why.empty() ? "" : ": ") + step;
+  std::cerr << "netlab " << why << "\n";
+  return kExitUserError;
+}
+
+}  // namespace
 
 int run_generate(const Args& args) {
   VerbSpec spec;
   spec.usage =
       "netlab generate line N | ring N | star N | tree DEPTH FANOUT | clos SPINES LEAVES HOSTS_PER_LEAF\n"
-      "                [--name NAME] [--pool CIDR] [--lan-pool CIDR]";
+      "                [--name NAME] [--pool CIDR] [--lan-pool CIDR]\n"
+      "netlab generate frr-ring N | frr-grid ROWS COLS -o DIR [--name NAME] [--pool CIDR]";
   spec.summary =
       "Write a generated, valid topology to stdout: addresses, static routes, and reachability\n"
       "[[checks]] for netlab test. line, ring and tree use --pool (a /31 per link); star uses\n"
-      "--lan-pool (one bridge subnet); clos uses both.";
+      "--lan-pool (one bridge subnet); clos uses both. frr-ring and frr-grid write a routing lab\n"
+      "directory: topology.toml and an FRR OSPF configuration per router (docs/routing.md).";
   spec.options.add_options()
-      ("kind", po::value<std::string>()->required()->value_name("KIND"), "line, ring, star, tree or clos")
+      ("kind", po::value<std::string>()->required()->value_name("KIND"),
+       "line, ring, star, tree, clos, frr-ring or frr-grid")
       ("numbers", po::value<std::vector<int>>()->multitoken()->value_name("N"), "sizes")
       ("name", po::value<std::string>()->default_value("")->value_name("NAME"),
        "lab name: [a-z0-9]+, at most 12 bytes (default: kind and size)")
       ("pool", po::value<std::string>()->default_value("10.0.0.0/8")->value_name("CIDR"), "pool for point-to-point /31s")
-      ("lan-pool", po::value<std::string>()->default_value("172.16.0.0/12")->value_name("CIDR"), "pool for bridge subnets");
+      ("lan-pool", po::value<std::string>()->default_value("172.16.0.0/12")->value_name("CIDR"), "pool for bridge subnets")
+      ("output,o", po::value<std::string>()->value_name("DIR"), "directory to write a routing lab into (frr-ring, frr-grid)");
   spec.positional.add("kind", 1).add("numbers", -1);
   po::variables_map vm;
   if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
@@ -33,10 +51,12 @@ int run_generate(const Args& args) {
   topo::GenerateSpec g;
   std::string kind = vm["kind"].as<std::string>();
   if (!topo::parse_generate_kind(kind, g.kind))
-    return usage_error(spec, "unknown kind \"" + kind + "\" (line, ring, star, tree, clos)");
+    return usage_error(spec, "unknown kind \"" + kind + "\" (line, ring, star, tree, clos, frr-ring, frr-grid)");
   std::vector<int> nums;
   if (vm.count("numbers")) nums = vm["numbers"].as<std::vector<int>>();
-  size_t want = g.kind == topo::GenerateKind::kTree ? 2 : g.kind == topo::GenerateKind::kClos ? 3 : 1;
+  size_t want = g.kind == topo::GenerateKind::kTree || g.kind == topo::GenerateKind::kFrrGrid ? 2
+                : g.kind == topo::GenerateKind::kClos                                          ? 3
+                                                                                               : 1;
   if (nums.size() != want)
     return usage_error(spec, kind + " expects " + std::to_string(want) + " number(s), got " + std::to_string(nums.size()));
   // A pool the kind does not use would be silently ignored: refuse it.
@@ -49,20 +69,42 @@ int run_generate(const Args& args) {
   switch (g.kind) {
     case topo::GenerateKind::kTree: g.depth = nums[0]; g.fanout = nums[1]; break;
     case topo::GenerateKind::kClos: g.spines = nums[0]; g.leaves = nums[1]; g.hosts_per_leaf = nums[2]; break;
+    case topo::GenerateKind::kFrrGrid: g.rows = nums[0]; g.cols = nums[1]; break;
     default: g.n = nums[0]; break;
   }
   g.name = vm["name"].as<std::string>();
   g.pool = vm["pool"].as<std::string>();
   g.lan_pool = vm["lan-pool"].as<std::string>();
+  if (topo::generates_directory(g.kind)) {
+    if (!vm.count("output")) return usage_error(spec, kind + " writes a directory (topology and per-router configs): give -o DIR");
+    try {
+      auto files = topo::generate_frr(g);
+      // Never overwrite: a directory that exists must be empty.
+      namespace fs = std::filesystem;
+      fs::path dir = vm["output"].as<std::string>();
+      std::error_code ec;
+      if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+        std::cerr << "netlab generate: " << dir.string() << " exists and is not empty; not overwriting it\n";
+        return kExitUserError;
+      }
+      for (const auto& f : files) {
+        fs::create_directories((dir / f.path).parent_path(), ec);
+        if (ec) throw Error(ec.value(), "creating {}", (dir / f.path).parent_path().string());
+        write_file((dir / f.path).string(), f.text, 0644);
+      }
+      std::cerr << "netlab generate: wrote " << (dir / "topology.toml").string() << " and the configs of "
+                << (files.size() - 1) / 3 << " routers\n";
+      return kExitOk;
+    } catch (const Error& e) {
+      return user_error(e);
+    }
+  }
+  if (vm.count("output")) return usage_error(spec, "-o DIR is for frr-ring and frr-grid; " + kind + " writes to stdout");
   std::string text;
   try {
     text = topo::generate(g);
   } catch (const Error& e) {
-    // Sizes and pools are the user's: say what is wrong, not an errno.
-    std::string why;
-    for (const auto& step : e.context()) why += (why.empty() ? "" : ": ") + step;
-    std::cerr << "netlab " << why << "\n";
-    return kExitUserError;
+    return user_error(e);
   }
   // What is written must validate; a generator bug is caught here, not at deploy.
   Diagnostics diags;

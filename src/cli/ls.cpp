@@ -8,6 +8,7 @@
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "lab/journal.hpp"
+#include "lab/node_status.hpp"
 
 namespace netlab::cli {
 
@@ -38,6 +39,7 @@ int run_ls(const Args& args) {
           }
         entry["nodes"] = nodes;
         entry["state"] = running == nodes && nodes > 0 ? "deployed" : "partial";
+        entry["cmds"] = lab::cmd_summary(facts, name);
       } catch (const Error& e) {
         entry["state"] = std::string("unreadable: ") + e.what();
       }
@@ -52,11 +54,20 @@ int run_ls(const Args& args) {
     std::cout << "no lab is deployed\n";
     return kExitOk;
   }
-  std::cout << fmt::format("{:<14} {:>6} {:>10}  {}\n", "LAB", "NODES", "AGE", "STATE");
-  for (const auto& l : labs)
-    std::cout << fmt::format("{:<14} {:>6} {:>9}s  {}\n", l["name"].get<std::string>(),
+  std::cout << fmt::format("{:<14} {:>6} {:>10}  {:<10} {}\n", "LAB", "NODES", "AGE", "STATE", "CMDS");
+  for (const auto& l : labs) {
+    // CMDS: how many nodes' `cmd` run, and which have ended ("3 running; r2 exited 1").
+    std::string cmds = "-";
+    if (l.contains("cmds")) {
+      const auto& c = l["cmds"];
+      cmds = fmt::format("{} running", c["running"].get<int>());
+      for (const auto& e : c["ended"])
+        cmds += fmt::format("; {} {}", e["node"].get<std::string>(), e["text"].get<std::string>());
+    }
+    std::cout << fmt::format("{:<14} {:>6} {:>9}s  {:<10} {}\n", l["name"].get<std::string>(),
                              l["nodes"].get<int>(), l["age_seconds"].get<int64_t>(),
-                             l["state"].get<std::string>());
+                             l["state"].get<std::string>(), cmds);
+  }
   return kExitOk;
 }
 

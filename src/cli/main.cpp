@@ -24,6 +24,7 @@ const std::vector<Verb>& verb_table() {
       {"shell", "open an interactive shell in a node", run_shell},
       {"test", "deploy a lab if needed and run its checks", run_test},
       {"link", "change a deployed link (impairments, up/down)", run_link},
+      {"logs", "print (or follow) what a node's exec and cmd wrote", run_logs},
       {"capture", "capture packets on a node, bridge or every link (pcap, pcapng, text)", run_capture},
       {"help", "show the help of netlab or of one verb", run_help},
       {"version", "print netlab's version", run_version},

@@ -50,7 +50,8 @@ int run_test(const Args& args) {
   spec.usage = "netlab test FILE [--keep] [--junit OUT.xml] [--json] [--jobs N] [--state-dir DIR]";
   spec.summary =
       "Run the topology's [[checks]]: deploy the lab if it is not up (and destroy it afterwards\n"
-      "unless --keep), run the checks in parallel, print a table. Exit 4 when a check fails.\n"
+      "unless --keep), run the checks in parallel group by group (a check's `group`; a `within`\n"
+      "check retries until it passes), print a table. Exit 4 when a check fails or is skipped.\n"
       "A lab already up must have been deployed from the same file. Interrupted (Ctrl-C,\n"
       "SIGTERM), it destroys the lab it deployed.";
   spec.options.add_options()
@@ -135,7 +136,10 @@ int run_test(const Args& args) {
     }
   }
   for (const auto& r : results)
-    if (!r.passed) {
+    if (r.skipped) {
+      rc = std::max(rc, kExitChecksFailed);
+      std::cerr << "netlab: check \"" << r.name << "\" on " << r.node << " " << r.got << "\n";
+    } else if (!r.passed) {
       rc = std::max(rc, kExitChecksFailed);
       std::cerr << "netlab: check \"" << r.name << "\" on " << r.node << " failed: expected " << r.expected
                 << ", got " << r.got << "\n";

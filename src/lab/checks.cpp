@@ -18,7 +18,9 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <regex>
+#include <thread>
 
+#include "lab/json_match.hpp"
 #include "topology/pattern.hpp"
 
 #include "lab/state.hpp"
@@ -281,6 +283,19 @@ Outcome command_check(const LabState& state, const topo::Lab& lab, const topo::C
     std::string first = out.substr(0, out.find('\n'));
     got += matched ? ", output matched" : fmt::format(", output \"{}\" did not match", first.substr(0, 60));
   }
+  if (c.expect_json) {
+    auto doc = json::parse(out, nullptr, /*allow_exceptions=*/false);
+    std::string why;
+    if (doc.is_discarded()) {
+      ok = false;
+      got += fmt::format(", output is not JSON (\"{}\")", out.substr(0, out.find('\n')).substr(0, 40));
+    } else if (!json_contains(doc, json::parse(*c.expect_json), &why)) {
+      ok = false;
+      got += ", json: " + why;
+    } else {
+      got += ", json matched";
+    }
+  }
   // A failed command says why in its own words: its stderr (first lines).
   while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
   if (!ok && !err.empty()) {
@@ -322,11 +337,12 @@ std::string expected_text(const topo::Check& c) {
   if (c.kind == topo::CheckKind::kCommand) s = fmt::format("exit {}", c.expect_exit.value_or(0));
   if (c.expect_source) s += ", source " + c.expect_source->str();
   if (c.expect_output) s += ", output ~ /" + *c.expect_output + "/";
+  if (c.expect_json) s += ", json " + (c.expect_json->size() > 40 ? c.expect_json->substr(0, 37) + "..." : *c.expect_json);
+  if (c.within) s += ", within " + c.within->str();
   return s;
 }
 
-json evaluate(const topo::Lab& lab, const HostFacts& facts, const LabState& state, const topo::Check& c) {
-  auto t0 = std::chrono::steady_clock::now();
+Outcome attempt(const topo::Lab& lab, const HostFacts& facts, const LabState& state, const topo::Check& c) {
   Outcome o;
   try {
     switch (c.kind) {
@@ -338,24 +354,50 @@ json evaluate(const topo::Lab& lab, const HostFacts& facts, const LabState& stat
   } catch (const Error& e) {
     o = {false, std::string("error: ") + e.what()};
   }
-  // ping and connect may expect failure; command and route state their own expectation.
-  bool passed = o.ok;
+  return o;
+}
+
+// ping and connect may expect failure; command and route state their own expectation.
+bool passed(const topo::Check& c, const Outcome& o) {
   if ((c.kind == topo::CheckKind::kPing || c.kind == topo::CheckKind::kConnect) && !c.expect_success)
-    passed = !o.ok && o.got.rfind("error:", 0) != 0;
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {{"name", c.name}, {"kind", kind_name(c.kind)}, {"node", c.from}, {"expected", expected_text(c)},
-          {"got", o.got},   {"passed", passed},          {"seconds", secs}};
+    return !o.ok && o.got.rfind("error:", 0) != 0;
+  return o.ok;
+}
+
+// One check, retried every half second while it fails and `within` has time left.
+// The last attempt's outcome is the result.
+json evaluate(const topo::Lab& lab, const HostFacts& facts, const LabState& state, const topo::Check& c) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  auto deadline = t0 + std::chrono::nanoseconds(c.within ? c.within->ns : 0);
+  constexpr auto kRetryEvery = std::chrono::milliseconds(500);
+  Outcome o;
+  bool ok = false;
+  int attempts = 0;
+  while (true) {
+    auto started = clock::now();
+    ++attempts;
+    o = attempt(lab, facts, state, c);
+    ok = passed(c, o);
+    if (ok || clock::now() >= deadline) break;
+    auto next = std::min(started + kRetryEvery, deadline);
+    std::this_thread::sleep_until(next);
+  }
+  double secs = std::chrono::duration<double>(clock::now() - t0).count();
+  if (attempts > 1) o.got += fmt::format(" (attempt {})", attempts);
+  return {{"name", c.name},   {"kind", kind_name(c.kind)}, {"node", c.from}, {"expected", expected_text(c)},
+          {"got", o.got},     {"passed", ok},              {"seconds", secs}, {"attempts", attempts},
+          {"group", c.group}, {"skipped", false}};
 }
 
 CheckResult from_json(const json& j) {
-  return {j["name"], j["kind"], j["node"], j["expected"], j["got"], j["passed"], j["seconds"]};
+  return {j["name"], j["kind"], j["node"], j["expected"], j["got"], j["passed"], j["seconds"],
+          j["attempts"], j["group"], j["skipped"]};
 }
 
-}  // namespace
-
-std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts, int jobs) {
-  LabState state = read_lab_state(facts, lab.name);
-  std::vector<CheckResult> results(lab.checks.size());
+// Runs the checks at `indices` (one group), at most `jobs` at once.
+void run_group(const topo::Lab& lab, const HostFacts& facts, const LabState& state, const std::vector<size_t>& indices,
+               int jobs, std::vector<CheckResult>& results) {
   struct Running {
     pid_t pid;
     Fd out;
@@ -373,22 +415,23 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
       return "";
     }
   };
-  std::vector<bool> started(lab.checks.size(), false);
-  size_t remaining = lab.checks.size();
+  std::vector<bool> started(indices.size(), false);
+  size_t remaining = indices.size();
   jobs = std::max(1, jobs);
   while (remaining > 0 || !running.empty()) {
     while (remaining > 0 && static_cast<int>(running.size()) < jobs) {
-      size_t next = lab.checks.size();
-      for (size_t i = 0; i < lab.checks.size() && next == lab.checks.size(); ++i) {
-        if (started[i]) continue;
-        std::string key = listen_key(i);
+      size_t pick = indices.size();
+      for (size_t k = 0; k < indices.size() && pick == indices.size(); ++k) {
+        if (started[k]) continue;
+        std::string key = listen_key(indices[k]);
         bool busy = false;
         for (const auto& r : running) busy |= !key.empty() && listen_key(r.index) == key;
-        if (!busy) next = i;
+        if (!busy) pick = k;
       }
-      if (next == lab.checks.size()) break;  // everything left waits for a listener's port
-      started[next] = true;
+      if (pick == indices.size()) break;  // everything left waits for a listener's port
+      started[pick] = true;
       --remaining;
+      size_t next = indices[pick];
       int p[2];
       if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe for a check");
       pid_t pid = ::fork();
@@ -416,11 +459,45 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
       ::waitpid(running[i].pid, nullptr, 0);
       const auto& c = lab.checks[running[i].index];
       auto j = json::parse(running[i].text, nullptr, false);
-      results[running[i].index] = j.is_discarded()
-                                      ? CheckResult{c.name, kind_name(c.kind), c.from, expected_text(c), "the check crashed", false, 0}
-                                      : from_json(j);
+      results[running[i].index] =
+          j.is_discarded()
+              ? CheckResult{c.name, kind_name(c.kind), c.from, expected_text(c), "the check crashed", false, 0, 1, c.group}
+              : from_json(j);
       running.erase(running.begin() + static_cast<long>(i));
     }
+  }
+}
+
+}  // namespace
+
+std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts, int jobs) {
+  LabState state = read_lab_state(facts, lab.name);
+  std::vector<CheckResult> results(lab.checks.size());
+  std::vector<std::string> order;  // groups by first appearance
+  for (const auto& c : lab.checks)
+    if (std::find(order.begin(), order.end(), c.group) == order.end()) order.push_back(c.group);
+  std::string failed_group;
+  bool failed = false;
+  for (const auto& g : order) {
+    std::vector<size_t> indices;
+    for (size_t i = 0; i < lab.checks.size(); ++i)
+      if (lab.checks[i].group == g) indices.push_back(i);
+    if (failed) {
+      for (size_t i : indices) {
+        const auto& c = lab.checks[i];
+        results[i] = {c.name, kind_name(c.kind), c.from, expected_text(c),
+                      failed_group.empty() ? std::string("skipped: an earlier check failed")
+                                           : fmt::format("skipped: group {} failed", failed_group),
+                      false, 0, 0, c.group, true};
+      }
+      continue;
+    }
+    run_group(lab, facts, state, indices, jobs, results);
+    for (size_t i : indices)
+      if (!results[i].passed && !failed) {
+        failed = true;
+        failed_group = g;
+      }
   }
   return results;
 }
@@ -457,7 +534,8 @@ std::string cell(const std::string& s, size_t width) {
 }  // namespace
 
 std::string render_results(const std::vector<CheckResult>& results) {
-  // Columns as wide as their longest entry, within limits; two spaces between them.
+  // Columns as wide as their longest entry, within limits; two spaces between
+  // them; checks under a heading per group when the file has groups.
   size_t name_w = 5, node_w = 4, exp_w = 8, got_w = 3;
   for (const auto& r : results) {
     name_w = std::max(name_w, utf8_length(r.name));
@@ -469,21 +547,32 @@ std::string render_results(const std::vector<CheckResult>& results) {
   exp_w = std::min<size_t>(exp_w, 32), got_w = std::min<size_t>(got_w, 60);
   std::string out = "  " + cell("CHECK", name_w) + "  " + cell("NODE", node_w) + "  " + cell("EXPECTED", exp_w) +
                     "  " + cell("GOT", got_w) + "  " + fmt::format("{:>6}", "TIME") + "\n";
-  size_t failed = 0;
-  for (const auto& r : results) {
-    failed += !r.passed;
-    out += std::string(r.passed ? "✓" : "✗") + " " + cell(r.name, name_w) + "  " + cell(r.node, node_w) + "  " +
-           cell(r.expected, exp_w) + "  " + cell(r.got, got_w) + "  " + fmt::format("{:>5.2f}s", r.seconds) + "\n";
+  size_t failed = 0, skipped = 0;
+  bool grouped = false;
+  for (const auto& r : results) grouped |= !r.group.empty();
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (grouped && (i == 0 || r.group != results[i - 1].group))
+      out += fmt::format("{}[{}]\n", i == 0 ? "" : "\n", r.group.empty() ? "(no group)" : r.group);
+    skipped += r.skipped;
+    failed += !r.passed && !r.skipped;
+    std::string time = r.skipped ? "-" : fmt::format("{:.2f}s", r.seconds);
+    out += std::string(r.passed ? "✓" : r.skipped ? "-" : "✗") + " " + cell(r.name, name_w) + "  " +
+           cell(r.node, node_w) + "  " + cell(r.expected, exp_w) + "  " + cell(r.got, got_w) + "  " +
+           fmt::format("{:>6}", time) + "\n";
   }
-  out += fmt::format("\n{} passed, {} failed\n", results.size() - failed, failed);
+  out += fmt::format("\n{} passed, {} failed", results.size() - failed - skipped, failed);
+  if (skipped) out += fmt::format(", {} skipped", skipped);
+  out += "\n";
   return out;
 }
 
 json results_json(const std::vector<CheckResult>& results) {
   json out = json::array();
   for (const auto& r : results)
-    out.push_back({{"name", r.name}, {"kind", r.kind}, {"node", r.node}, {"expected", r.expected},
-                   {"got", r.got}, {"passed", r.passed}, {"seconds", r.seconds}});
+    out.push_back({{"name", r.name},         {"kind", r.kind},     {"node", r.node},       {"expected", r.expected},
+                   {"got", r.got},           {"passed", r.passed}, {"seconds", r.seconds}, {"attempts", r.attempts},
+                   {"group", r.group},       {"skipped", r.skipped}});
   return out;
 }
 
@@ -504,26 +593,32 @@ std::string xml_escape(const std::string& s) {
 }  // namespace
 
 std::string results_junit(const std::string& lab, const std::vector<CheckResult>& results) {
-  size_t failures = 0;
+  size_t failures = 0, skipped = 0;
   double total = 0;
   for (const auto& r : results) {
-    failures += !r.passed;
+    failures += !r.passed && !r.skipped;
+    skipped += r.skipped;
     total += r.seconds;
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", results.size(), failures, total);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n",
-                     xml_escape(lab), results.size(), failures, total);
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\">\n",
+                     xml_escape(lab), results.size(), failures, skipped, total);
   for (const auto& r : results) {
-    out += fmt::format("    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(lab), r.kind,
+    // A group shows in the class name (lab.group.kind), so CI views list the stages.
+    std::string cls = r.group.empty() ? fmt::format("{}.{}", lab, r.kind) : fmt::format("{}.{}.{}", lab, r.group, r.kind);
+    out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(cls),
                        xml_escape(r.name), r.seconds);
-    if (r.passed) {
-      out += "/>\n";
-    } else {
-      out += fmt::format(">\n      <failure message=\"expected {}, got {}\">node {}: expected {}, got {}</failure>\n    </testcase>\n",
+    std::string body;
+    if (r.skipped) {
+      body = fmt::format("      <skipped message=\"{}\"/>\n", xml_escape(r.got));
+    } else if (!r.passed) {
+      body = fmt::format("      <failure message=\"expected {}, got {}\">node {}: expected {}, got {}</failure>\n",
                          xml_escape(r.expected), xml_escape(r.got), xml_escape(r.node), xml_escape(r.expected),
                          xml_escape(r.got));
     }
+    if (r.attempts > 1) body += fmt::format("      <system-out>attempts: {}</system-out>\n", r.attempts);
+    out += body.empty() ? "/>\n" : ">\n" + body + "    </testcase>\n";
   }
   out += "  </testsuite>\n</testsuites>\n";
   return out;

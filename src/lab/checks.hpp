@@ -20,10 +20,15 @@ struct CheckResult {
   std::string expected;  // "success", "failure", "via 10.0.23.2 dev eth1", ...
   std::string got;
   bool passed = false;
-  double seconds = 0;
+  double seconds = 0;   // until it passed or gave up, retries included
+  int attempts = 1;     // > 1 when `within` retried it
+  std::string group;    // "" = the default group
+  bool skipped = false; // not run: an earlier group failed (counts as not passed)
 };
 
-/// Runs every check of `lab` (deployed under `facts`) with at most `jobs` in parallel.
+/// Runs every check of `lab` (deployed under `facts`) with at most `jobs` in parallel,
+/// group after group (groups in order of their first check in the file). When a
+/// group has a failure, the checks of later groups are skipped (reported, not run).
 std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts, int jobs);
 
 /// One check (the C++ API and tests use it directly).

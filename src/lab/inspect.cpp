@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 
+#include "lab/node_status.hpp"
 #include "lab/state.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/netns.hpp"
@@ -160,6 +161,7 @@ json inspect_lab(const HostFacts& facts, const std::string& lab, bool raw) {
     if (topology && topology->find_node(n.name) >= 0) tn = &topology->nodes[topology->find_node(n.name)];
     json node = {{"name", n.name},
                  {"state", n.running ? "running" : "exited"},
+                 {"cmd", read_cmd_status(facts, lab, n.name, tn && tn->cmd, n.running).to_json()},
                  {"pid", n.pid},
                  {"image", tn ? tn->image.str() : ""},
                  {"cgroup", n.cgroup},
@@ -204,8 +206,8 @@ json inspect_lab(const HostFacts& facts, const std::string& lab, bool raw) {
 std::string render_inspect(const json& info) {
   std::string out = fmt::format("lab {}  ({} nodes, {} bridges)\n\n", info["name"].get<std::string>(),
                                 info["nodes"].size(), info["bridges"].size());
-  out += fmt::format("{:<12} {:<8} {:>7} {:<8} {:>10} {:>9}  {}\n", "NODE", "STATE", "PID", "IMAGE", "MEMORY", "CPU",
-                     "INTERFACES");
+  out += fmt::format("{:<12} {:<8} {:<10} {:>7} {:<8} {:>10} {:>9}  {}\n", "NODE", "STATE", "CMD", "PID", "IMAGE",
+                     "MEMORY", "CPU", "INTERFACES");
   for (const auto& n : info["nodes"]) {
     std::string mem = "-", cpu = "-";
     if (!n["usage"].is_null()) {
@@ -224,9 +226,16 @@ std::string render_inspect(const json& info) {
       if (i.contains("egress") && !i["egress"].is_null())
         ifaces.append(" [").append(i["egress"]["text"].get<std::string>()).append("]");
     }
-    out += fmt::format("{:<12} {:<8} {:>7} {:<8} {:>10} {:>9}  {}\n", n["name"].get<std::string>(),
-                       n["state"].get<std::string>(), n["pid"].get<int>(), n["image"].get<std::string>(), mem, cpu,
-                       ifaces);
+    std::string cmd = "-";
+    if (n.contains("cmd") && !n["cmd"].is_null()) {
+      const auto& c = n["cmd"];
+      cmd = c["state"].get<std::string>();
+      if (!c["exit_code"].is_null()) cmd = fmt::format("exited {}", c["exit_code"].get<int>());
+      if (!c["signal"].is_null()) cmd = c.value("signal_name", fmt::format("signal {}", c["signal"].get<int>()));
+    }
+    out += fmt::format("{:<12} {:<8} {:<10} {:>7} {:<8} {:>10} {:>9}  {}\n", n["name"].get<std::string>(),
+                       n["state"].get<std::string>(), cmd, n["pid"].get<int>(), n["image"].get<std::string>(), mem,
+                       cpu, ifaces);
   }
   std::string rules;
   for (const auto& n : info["nodes"])

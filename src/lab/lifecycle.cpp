@@ -160,6 +160,8 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   if (!lab.file.empty()) {
     try {
       write_file(lab_dir(facts, lab.name) + "/topology.toml", read_file(lab.file), 0600);
+      // Where it came from: relative bind sources in the copy resolve against that directory.
+      write_file(lab_dir(facts, lab.name) + "/source", fs::absolute(lab.file).lexically_normal().string(), 0600);
     } catch (const Error& e) {
       log::debug("not saving the topology: {}", e.what());
     }

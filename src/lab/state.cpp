@@ -8,6 +8,7 @@
 #include "lab/lifecycle.hpp"
 #include "node/spawn.hpp"
 #include "topology/parse.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::lab {
 
@@ -39,7 +40,17 @@ LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
     }
   }
   Diagnostics diags;
-  s.topology = topo::load_file(saved_topology_path(facts, lab), diags);
+  try {
+    // Named as the original file, so relative bind sources resolve as they did at deploy.
+    std::string source = saved_topology_path(facts, lab);
+    try {
+      source = read_file(lab_dir(facts, lab) + "/source");
+    } catch (const Error&) {
+    }
+    s.topology = topo::load_string(read_file(saved_topology_path(facts, lab)), source, diags);
+  } catch (const Error&) {
+    // No saved copy (deployed through the API from a string): settings unknown.
+  }
   return s;
 }
 

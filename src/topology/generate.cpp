@@ -316,14 +316,20 @@ bool parse_generate_kind(const std::string& s, GenerateKind& out) {
   else if (s == "star") out = GenerateKind::kStar;
   else if (s == "tree") out = GenerateKind::kTree;
   else if (s == "clos") out = GenerateKind::kClos;
+  else if (s == "frr-ring") out = GenerateKind::kFrrRing;
+  else if (s == "frr-grid") out = GenerateKind::kFrrGrid;
   else return false;
   return true;
+}
+
+bool generates_directory(GenerateKind kind) {
+  return kind == GenerateKind::kFrrRing || kind == GenerateKind::kFrrGrid;
 }
 
 std::string generate(const GenerateSpec& spec) {
   std::string name = spec.name;
   if (name.empty()) {
-    static const char* kinds[] = {"line", "ring", "star", "tree", "clos"};
+    static const char* kinds[] = {"line", "ring", "star", "tree", "clos", "frr-ring", "frr-grid"};
     name = kinds[static_cast<int>(spec.kind)];
     if (spec.n > 0) name += std::to_string(spec.n);
   }
@@ -337,6 +343,10 @@ std::string generate(const GenerateSpec& spec) {
     case GenerateKind::kStar: return gen_star(spec, w);
     case GenerateKind::kTree: return gen_tree(spec, w);
     case GenerateKind::kClos: return gen_clos(spec, w);
+    case GenerateKind::kFrrRing:
+    case GenerateKind::kFrrGrid:
+      throw Error(EINVAL, "generate: {} writes a directory (give -o DIR)",
+                  spec.kind == GenerateKind::kFrrRing ? "frr-ring" : "frr-grid");
   }
   return {};
 }

@@ -84,7 +84,7 @@ struct Image {
 };
 
 struct Bind {
-  std::string host_path;
+  std::string host_path;           // absolute: a relative source is resolved against the file's directory
   std::string node_path;
   bool read_only = false;
   SourcePos pos;
@@ -201,6 +201,9 @@ struct Check {
   std::optional<std::string> expect_output;  // command: ECMAScript regex searched in stdout
   std::optional<IpAddress> expect_via;       // route
   std::optional<std::string> expect_dev;     // route
+  std::optional<std::string> expect_json;    // command: JSON (text) the output must contain as a subset
+  std::optional<Duration> within;  // retry until it passes or this much time has gone by
+  std::string group;               // checks run group after group, in order of first appearance
   SourcePos pos;
 };
 

@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <fmt/format.h>
 
 #include "topology/parse.hpp"
@@ -597,12 +600,19 @@ class Parser {
       b.host_path = parts[0];
       b.node_path = parts[1];
       b.read_only = parts.size() == 3 && parts[2] == "ro";
-      ok = !b.host_path.empty() && b.host_path.front() == '/' && !b.node_path.empty() &&
-           b.node_path.front() == '/';
+      ok = !b.host_path.empty() && !b.node_path.empty() && b.node_path.front() == '/';
     }
     if (!ok) {
-      ctx_.error(at(x), fmt::format("{} binds: \"{}\" is not \"/host/path:/node/path[:ro]\"", where, *s));
+      ctx_.error(at(x), fmt::format("{} binds: \"{}\" is not \"host/path:/node/path[:ro]\"", where, *s));
       return;
+    }
+    // A relative source belongs to the lab's directory: the file's, wherever netlab runs.
+    if (b.host_path.front() != '/') {
+      std::error_code ec;
+      auto base = std::filesystem::path(ctx_.file).parent_path();
+      auto abs = std::filesystem::absolute(base.empty() ? "." : base, ec);
+      b.host_path = ((ec ? base : abs) / b.host_path).lexically_normal().string();
+      while (b.host_path.size() > 1 && b.host_path.back() == '/') b.host_path.pop_back();
     }
     node.binds.push_back(b);
   }
@@ -713,7 +723,7 @@ class Parser {
     c.pos = at(n);
     auto kind_node = t->get("kind");
     std::string kind = kind_node ? str(*kind_node, "check kind").value_or("") : "";
-    Keys common = {"kind", "name", "from", "expect"};
+    Keys common = {"kind", "name", "from", "expect", "within", "group"};
     Keys extra;
     if (kind == "ping") {
       c.kind = CheckKind::kPing;
@@ -723,7 +733,7 @@ class Parser {
       extra = {"to", "port", "proto", "listen", "source", "timeout"};
     } else if (kind == "command") {
       c.kind = CheckKind::kCommand;
-      extra = {"cmd", "exit", "output", "timeout"};
+      extra = {"cmd", "exit", "output", "json", "timeout"};
     } else if (kind == "route") {
       c.kind = CheckKind::kRoute;
       extra = {"to", "via", "dev"};
@@ -780,6 +790,15 @@ class Parser {
       }
     }
     if (auto v = t->get("output")) c.expect_output = str(*v, where + " output");
+    if (auto v = t->get("json")) c.expect_json = json_value(*v, where + " json");
+    if (auto v = t->get("within")) {
+      if (auto d = value<Duration>(*v, where + " within", parse_duration)) {
+        if (d->ns == 0 || d->ns > 3600'000'000'000ull)
+          ctx_.error(at(*v), fmt::format("{} within: must be more than 0 and at most 60m", where));
+        else c.within = *d;
+      }
+    }
+    if (auto v = t->get("group")) c.group = str(*v, where + " group").value_or("");
     if (auto v = t->get("via")) c.expect_via = value<IpAddress>(*v, where + " via", parse_address);
     if (auto v = t->get("dev")) c.expect_dev = str(*v, where + " dev");
     if (c.name.empty()) {
@@ -791,6 +810,29 @@ class Parser {
       }
     }
     lab.checks.push_back(std::move(c));
+  }
+
+  // A `json` expectation: JSON text in a string, or the same written as a TOML
+  // table or array. Kept as compact JSON text; the model carries no JSON library.
+  std::optional<std::string> json_value(const toml::node& v, const std::string& what) {
+    std::string text;
+    if (auto s = v.value<std::string>()) {
+      text = *s;
+    } else if (v.is_table() || v.is_array()) {
+      std::ostringstream os;
+      if (v.is_table()) os << toml::json_formatter{*v.as_table()};
+      else os << toml::json_formatter{*v.as_array()};
+      text = os.str();
+    } else {
+      wrong_type(v, what, "JSON text, a table or an array");
+      return std::nullopt;
+    }
+    auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      ctx_.error(at(v), fmt::format("{}: not valid JSON", what));
+      return std::nullopt;
+    }
+    return j.dump();
   }
 
   void host(const toml::node& n, Lab& lab) {

@@ -118,6 +118,16 @@ pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
   exec_as(spec.user, argv, "netlab-init: exec");
 }
 
+// Records how `cmd` ended in <node_dir>/status ("exited 3", "killed 9"), where
+// netlab inspect and ls read it. The fd was opened before pivot_root.
+void record_cmd_end(int status_fd, int status) {
+  if (status_fd < 0) return;
+  char line[32];
+  int n = WIFEXITED(status) ? std::snprintf(line, sizeof line, "exited %d\n", WEXITSTATUS(status))
+                            : std::snprintf(line, sizeof line, "killed %d\n", WTERMSIG(status));
+  (void)!::pwrite(status_fd, line, static_cast<size_t>(n), 0);
+}
+
 bool read_all(int fd, void* buf, size_t size) {
   auto* p = static_cast<char*>(buf);
   while (size > 0) {
@@ -148,6 +158,9 @@ bool read_all(int fd, void* buf, size_t size) {
   ::dup2(log, 2);
   ::close(log);
   ::close(devnull);
+  // Where the end of `cmd` is recorded (record_cmd_end); a node without one holds only stdio.
+  int status_fd =
+      spec.cmd.empty() ? -1 : ::open((spec.node_dir + "/status").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
   // Sysctls through the host's /proc while it is still in view: its
   // /proc/sys/net is this node's (it follows the writer's namespace), and a
@@ -210,7 +223,7 @@ bool read_all(int fd, void* buf, size_t size) {
                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     }
   }
-  if (!spec.cmd.empty()) run(spec, spec.cmd);  // started before READY: deploy returns with it running
+  pid_t cmd_pid = spec.cmd.empty() ? -1 : run(spec, spec.cmd);  // before READY: deploy returns with it running
   (void)!::write(ready_fd, &ready, sizeof ready);
   ::close(ready_fd);
   g_ready_fd = -1;
@@ -219,8 +232,9 @@ bool read_all(int fd, void* buf, size_t size) {
     siginfo_t info{};
     if (::sigwaitinfo(&set, &info) < 0) continue;
     if (info.si_signo == SIGCHLD) {
-      while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
+      int status = 0;
+      for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;)
+        if (pid == cmd_pid) record_cmd_end(status_fd, status);
     } else {
       ::kill(-1, SIGKILL);  // PID 1 leaving takes the whole PID namespace with it anyway
       ::_exit(0);
