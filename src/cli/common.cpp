@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include "lab/diff.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <iostream>
@@ -54,7 +56,8 @@ std::optional<std::string> resolve_lab_name(const lab::HostFacts& facts, const s
 }
 
 int exit_code_for(const Error& e) {
-  return dynamic_cast<const lab::LabConflict*>(&e) ? kExitUserError : kExitSystemError;
+  if (dynamic_cast<const lab::LabConflict*>(&e) || dynamic_cast<const lab::ApplyRefused*>(&e)) return kExitUserError;
+  return kExitSystemError;
 }
 
 }  // namespace netlab::cli

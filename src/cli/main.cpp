@@ -21,6 +21,7 @@ constexpr Verb kVerbs[] = {
     {"graph", "print a topology as a dot or mermaid graph", netlab::cli::run_graph},
     {"generate", "write a generated topology (line, ring, star, tree, clos)", netlab::cli::run_generate},
     {"deploy", "build a lab from a topology file", netlab::cli::run_deploy},
+    {"apply", "change a running lab to match an edited topology file", netlab::cli::run_apply},
     {"destroy", "remove a lab and everything it created", netlab::cli::run_destroy},
     {"inspect", "show a deployed lab's nodes, interfaces and bridges", netlab::cli::run_inspect},
     {"ls", "list deployed labs", netlab::cli::run_ls},

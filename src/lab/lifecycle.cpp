@@ -76,8 +76,10 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   LabLock lock = LabLock::acquire(facts, lab.name, /*create_dir=*/true);
   std::string jpath = journal_path(facts, lab.name);
   if (::access(jpath.c_str(), F_OK) == 0)
-    throw LabConflict(EEXIST, "lab {} is already deployed (netlab destroy --lab {} first)", lab.name,
-                lab.name);
+    throw LabConflict(EEXIST,
+                      "lab {} is already deployed: `netlab apply FILE` changes it to match FILE, "
+                      "`netlab destroy --lab {}` removes it",
+                      lab.name, lab.name);
 
   Plan p = plan(lab, facts);
   auto backend = make(&lab);

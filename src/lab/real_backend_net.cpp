@@ -128,6 +128,11 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
     auto& n = std::get<CreateNodeNetns>(batch[plain[k]]);
     if (made[k].error) throw ActionError(plain[k], std::move(made[k].error->wrap("creating " + describe(batch[plain[k]]))));
     node_ns_[n.node] = std::move(made[k].netns);
+    // A node recreated by apply replaces the socket of its old namespace.
+    if (auto old = sockets_.find(n.node); old != sockets_.end()) {
+      closed_socket_requests_ += old->second.requests_sent();
+      sockets_.erase(old);
+    }
     sockets_.emplace(n.node, std::move(*made[k].socket));
   }
 }
