@@ -394,9 +394,9 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     if (o && (!n || !(impairment_of(*o) == impairment_of(*n))))
       step(Change(DelQdisc{o->ns, o->ifname, o->ifindex}), {Action(*o)});
   }
-  // d. Tables of nodes that go (restored after their links, on a rollback).
+  // d. Tables of recreated nodes (restored after their links, on a rollback).
   for (const auto& n : gone)
-    if (auto it = vo.nft.find(n); it != vo.nft.end())
+    if (auto it = vo.nft.find(n); it != vo.nft.end() && fresh.count(n))
       step(Undo(DeleteNft{n, it->second->family, it->second->table}), {Action(*it->second)});
   // e. Links that go or change: their veth pair, explicitly (a namespace's own
   //    teardown deletes its veths only later, in the kernel's cleanup work).
@@ -409,9 +409,9 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     }
     step(Change(DelLink{v->a_ns, v->a_name, v->a_ifindex}), std::move(revert));
   }
-  // f. Nodes that go (removed, or recreated below).
-  for (const auto& n : running.nodes) {
-    if (!gone.count(n.name)) continue;
+  // f. Nodes that go: recreated ones here, removed ones at the end (a failure
+  //    before then leaves their processes running).
+  auto tear_down = [&](const topo::Node& n) {
     StartNode* s = vo.start[n.name];
     int pid = 0;
     uint64_t start_time = 0;
@@ -422,13 +422,20 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
         break;
       }
     std::vector<Op> revert{Undo(Unpin{vo.pin[n.name]->pin}), Undo(RemoveCgroup{vo.cgroup[n.name]->path}),
-                           Action(*vo.netns[n.name]), Action(*vo.lo[n.name]), Action(*vo.cgroup[n.name]),
-                           Action(*vo.rootfs[n.name]), Action(*s), Action(*vo.pin[n.name])};
+                           Action(*vo.netns[n.name]), Action(*vo.lo[n.name])};
+    // A removed node's table comes back with its namespace (a recreated node's, in step d).
+    if (auto it = vo.nft.find(n.name); it != vo.nft.end() && !fresh.count(n.name)) revert.push_back(Action(*it->second));
+    revert.push_back(Action(*vo.cgroup[n.name]));
+    revert.push_back(Action(*vo.rootfs[n.name]));
+    revert.push_back(Action(*s));
+    revert.push_back(Action(*vo.pin[n.name]));
     step(Undo(KillNode{n.name, pid, start_time}), std::move(revert));
     step(Undo(Unpin{vo.pin[n.name]->pin}));
     step(Undo(RemoveCgroup{vo.cgroup[n.name]->path}));
     if (fresh.count(n.name)) step(Undo(RemoveDir{vo.rootfs[n.name]->dir}));
-  }
+  };
+  for (const auto& n : running.nodes)
+    if (gone.count(n.name) && fresh.count(n.name)) tear_down(n);
   // g. Bridges that go, then those that come.
   for (const auto& [name, b] : vo.bridges)
     if (!kept_bridges.count(name)) step(Change(DelLink{kFabricNs, name, b->ifindex}), {Action(*b)});
@@ -512,7 +519,9 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     if (fresh.count(m.name)) step(Action(*vn.start[m.name]), {Undo(RemoveCgroup{vn.cgroup[m.name]->path})});
   for (const auto& m : target.nodes)
     if (fresh.count(m.name)) step(Action(*vn.pin[m.name]), {Undo(Unpin{vn.pin[m.name]->pin})});
-  // n. The private directories of removed nodes, last: nothing can bring them back.
+  // n. Removed nodes; their private directories last: nothing can bring them back.
+  for (const auto& n : running.nodes)
+    if (gone.count(n.name) && !fresh.count(n.name)) tear_down(n);
   for (const auto& n : running.nodes)
     if (gone.count(n.name) && !fresh.count(n.name)) step(Undo(RemoveDir{vo.rootfs[n.name]->dir}));
   return cp;

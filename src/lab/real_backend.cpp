@@ -304,7 +304,7 @@ void RealBackend::undo(const Undo& u) {
                  [&](const RemoveDir& d) {
                    std::error_code ec;
                    std::filesystem::remove_all(d.dir, ec);
-                   if (ec) throw Error(ec.value(), "removing {}", d.dir);
+                   if (ec && ec != std::errc::no_such_file_or_directory) throw Error(ec.value(), "removing {}", d.dir);
                  },
              },
              u);

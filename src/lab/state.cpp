@@ -30,15 +30,24 @@ LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
   std::map<std::string, std::string> cgroups;
   for (const auto& a : j.actions)
     if (auto* c = std::get_if<CreateCgroup>(&a)) cgroups[c->node] = c->path;
+  Diagnostics diags;
+  s.topology = topo::load_file(saved_topology_path(facts, lab), diags);
+  // After an apply the journal may start a node more than once (restarted,
+  // recreated) or name nodes the lab no longer has: the latest start of each
+  // node the saved topology holds is the node.
+  std::map<std::string, size_t> latest;
   for (const auto& a : j.actions) {
-    if (auto* n = std::get_if<StartNode>(&a)) {
-      NodeState ns{n->node, n->pid, n->start_time, cgroups[n->node], false};
-      ns.running = node::process_running(n->pid, n->start_time);
+    auto* n = std::get_if<StartNode>(&a);
+    if (!n || (s.topology && s.topology->find_node(n->node) < 0)) continue;
+    NodeState ns{n->node, n->pid, n->start_time, cgroups[n->node], false};
+    ns.running = node::process_running(n->pid, n->start_time);
+    if (auto it = latest.find(n->node); it != latest.end()) {
+      s.nodes[it->second] = ns;
+    } else {
+      latest[n->node] = s.nodes.size();
       s.nodes.push_back(ns);
     }
   }
-  Diagnostics diags;
-  s.topology = topo::load_file(saved_topology_path(facts, lab), diags);
   return s;
 }
 
