@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -192,9 +193,21 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   LabLock lock = LabLock::acquire(facts, target.name, /*create_dir=*/false);
   ApplyResult result;
   result.recovered = recover(target.name, facts, make);
+  // Wall and CPU time of each part (a loaded machine stretches the first only).
+  auto lap = [t = std::chrono::steady_clock::now(), c = std::clock()](const char* what) mutable {
+    auto now = std::chrono::steady_clock::now();
+    auto cpu = std::clock();
+    spdlog::debug("apply: {} in {:.1f} ms ({:.1f} ms CPU)", what,
+                  std::chrono::duration<double, std::milli>(now - t).count(),
+                  1000.0 * static_cast<double>(cpu - c) / CLOCKS_PER_SEC);
+    t = now;
+    c = cpu;
+  };
   Running running = read_running(target.name, facts);
   std::string text = topology_text(target);
+  lap("reading the running lab (journal, saved topology)");
   result.plan = diff_labs(running.lab, running.journal.actions, target, facts);
+  lap("diffing");
   auto& steps = result.plan.steps;
   if (steps.empty()) {
     // Nothing for the kernel; the checks (or comments) may still differ.
@@ -240,6 +253,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
     }
     if (options.progress) options.progress("apply", i + 1, steps.size());
   }
+  lap("running the steps");
   log.committed();
   if (::rename(next.c_str(), saved_topology_path(facts, target.name).c_str()) < 0)
     throw_errno("committing {}", next);
