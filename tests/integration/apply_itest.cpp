@@ -158,6 +158,12 @@ class ApplyTest : public LabTest {
       out += " " + l.value("ifname", "") + "=" + std::to_string(l.value("ifindex", 0));
     return out;
   }
+  // Operstate follows carrier through linkwatch, asynchronously (and slowly on a
+  // loaded machine): wait until the views agree, then compare for the message.
+  void expect_views(const std::function<std::string()>& got, const std::function<std::string()>& want) {
+    eventually([&] { return got() == want(); }, 5000);
+    EXPECT_EQ(got(), want());
+  }
   CliResult apply(const std::string& path, const std::vector<std::string>& env_extra = {}) {
     auto e = env();
     e.insert(e.end(), env_extra.begin(), env_extra.end());
@@ -173,7 +179,7 @@ TEST_F(ApplyTest, EveryKindOfEditMatchesAFreshDeployOfTheEditedFile) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   deploy_ok(write(b, edited, b));
   std::vector<std::string> nodes = {"h1", "gw", "isp", "h3", "h4"};
-  EXPECT_EQ(lab_view(a, nodes), lab_view(b, nodes));
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return lab_view(b, nodes); });
   EXPECT_FALSE(std::filesystem::exists("/run/netns/" + a + "-h2")) << "removed node h2 is still pinned";
   // And back: the original file, applied, matches the original deploy.
   r = apply(write(a, kBase, a + "-3"));
@@ -181,7 +187,7 @@ TEST_F(ApplyTest, EveryKindOfEditMatchesAFreshDeployOfTheEditedFile) {
   destroy_ok(b);
   deploy_ok(write(b, kBase, b + "-3"));
   nodes = {"h1", "h2", "gw", "isp"};
-  EXPECT_EQ(lab_view(a, nodes), lab_view(b, nodes));
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return lab_view(b, nodes); });
   destroy_ok(a);
   destroy_ok(b);
 }
@@ -255,7 +261,7 @@ TEST_F(ApplyTest, AFailingStepInjectedOrRefusedLeavesTheLabAsItWas) {
     auto r = apply(edited, {"NETLAB_FAIL_AT=" + std::to_string(k)});
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
-    EXPECT_EQ(lab_view(a, nodes), view);
+    expect_views([&] { return lab_view(a, nodes); }, [&] { return view; });
     EXPECT_EQ(snapshot(), state) << state.diff(snapshot());
     // h1's address changes and h2 is removed, but neither process was stopped
     // (h2 goes only at the very end: a failure there restarts it).
@@ -272,7 +278,7 @@ TEST_F(ApplyTest, AFailingStepInjectedOrRefusedLeavesTheLabAsItWas) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("route 192.168.50.0/24 in isp via 203.0.113.2"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("EEXIST"), std::string::npos) << r.err;
-  EXPECT_EQ(lab_view(a, nodes), view);
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return view; });
   std::string after_ids;
   for (const auto& n : {"h1", "h2"}) after_ids += identity(a, n);
   EXPECT_EQ(after_ids, ids) << "a rollback touched nodes the edit did not";
@@ -308,7 +314,7 @@ TEST_F(ApplyTest, KillAtStepsThenDestroyLeavesNothingAndApplyConverges) {
   EXPECT_NE(r.out.find("interrupted apply was rolled back"), std::string::npos) << r.out;
   deploy_ok(write(b, edit_everything(kBase), b));
   std::vector<std::string> nodes = {"h1", "gw", "isp", "h3", "h4"};
-  EXPECT_EQ(lab_view(a, nodes), lab_view(b, nodes));
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return lab_view(b, nodes); });
   destroy_ok(a);
   destroy_ok(b);
   EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
