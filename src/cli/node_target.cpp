@@ -10,7 +10,7 @@
 namespace netlab::cli {
 
 int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const std::string& node,
-                const std::vector<std::string>& argv) {
+                const std::vector<std::string>& argv, bool interactive) {
   auto name = resolve_lab_name(facts, lab_name);
   if (!name) return kExitUserError;
   try {
@@ -36,6 +36,7 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
     spec.start_time = target->start_time;
     spec.cgroup = target->cgroup;
     spec.argv = argv;
+    spec.interactive = interactive;
     if (state.topology) {
       int i = state.topology->find_node(node);
       if (i >= 0) {

@@ -22,7 +22,7 @@ int run_shell(const Args& args) {
     return kExitUserError;
   }
   std::string lab = target.size() == 2 ? target[0] : "";
-  return run_in_node(host_facts_from(vm), lab, target.back(), {"/bin/sh", "-l"});
+  return run_in_node(host_facts_from(vm), lab, target.back(), {"/bin/sh", "-l"}, /*interactive=*/true);
 }
 
 }  // namespace netlab::cli

@@ -2,11 +2,29 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
 
 namespace netlab::lab {
+
+namespace {
+
+// netlab's resident memory now, for the debug log of each phase.
+long resident_kib() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+}  // namespace
 
 const char* phase_name(Phase p) {
   switch (p) {
@@ -83,8 +101,12 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
         throw ActionError(k, Error(EIO, "{}: injected failure (NETLAB_FAIL_AT={})",
                                    describe(batch[k]), *options.fail_at));
       }
+      if (options.progress)
+        backend.on_batch_progress = [&](size_t done) { options.progress(phase_name(phase), begin + done, actions.size()); };
       backend.run(batch);
+      backend.on_batch_progress = nullptr;
     } catch (ActionError& e) {
+      backend.on_batch_progress = nullptr;
       e.wrap("deploy");
       rollback_and_throw(std::move(e), journal, backend);
     } catch (Error& e) {
@@ -100,8 +122,9 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
     } catch (Error& e) {
       rollback_and_throw(std::move(e.wrap("deploy")), journal, backend);
     }
-    spdlog::debug("phase {}: {} actions in {:.1f} ms", phase_name(phase), batch.size(),
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - phase_start).count());
+    spdlog::debug("phase {}: {} actions in {:.1f} ms, {} KiB resident", phase_name(phase), batch.size(),
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - phase_start).count(),
+                  resident_kib());
     if (options.progress) options.progress(phase_name(phase), end, actions.size());
     begin = end;
   }

@@ -356,7 +356,9 @@ void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {
   }
 }
 
-std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms) {
+namespace {
+
+std::vector<std::optional<Error>> kill_chunk(std::span<const NodeProcess> nodes, int timeout_ms) {
   std::vector<std::optional<Error>> result(nodes.size());
   std::vector<Fd> fds(nodes.size());
   // Every node is signalled before any is waited for: their exits (PID
@@ -408,6 +410,22 @@ std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes,
     }
     waiting.resize(kept);
     index.resize(kept);
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms) {
+  // In chunks: each node's pidfd stays open from its signal until its exit,
+  // and descriptors must not grow with the lab. A chunk's nodes still die side
+  // by side.
+  constexpr size_t kChunk = 512;
+  std::vector<std::optional<Error>> result;
+  result.reserve(nodes.size());
+  for (size_t from = 0; from < nodes.size(); from += kChunk) {
+    auto part = kill_chunk(nodes.subspan(from, std::min(kChunk, nodes.size() - from)), timeout_ms);
+    for (auto& r : part) result.push_back(std::move(r));
   }
   return result;
 }
