@@ -9,11 +9,13 @@
 // by what it says, a table by its namespace.
 //
 // Nodes fall in four classes. A node whose privileged/userns or IPv6 setting
-// changed is recreated (a new network namespace: its links are made again). A
-// node whose runtime (image, binds, cmd, exec, env, user, hostname, sysctls,
-// forwarding) changed is restarted: its init is killed and started again in the
-// same, pinned network namespace, so its interfaces and links stay. A node
-// whose limits alone changed has its cgroup rewritten. Every other node is
+// changed, or that no longer sets a sysctl (forwarding included), is recreated
+// (a new network namespace, with the kernel's defaults: its links are made
+// again). A node whose runtime (image, binds, cmd, exec, env, user, hostname,
+// sysctls, forwarding) changed, or that dropped a limit, is restarted: its init
+// is killed and started again, in a new cgroup, in the same pinned network
+// namespace, so its interfaces and links stay. A node whose limits alone
+// changed has its cgroup rewritten. Every other node is
 // left alone, and so is every link whose endpoints and settings did not change.
 //
 // Step order: removals that free names first (routes, addresses, qdiscs, links,
@@ -247,7 +249,11 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       continue;
     }
     const auto& m = target.nodes[static_cast<size_t>(t)];
-    if (namespace_print(n) != namespace_print(m)) {
+    // A sysctl the node no longer sets, or forwarding turned off, would keep the
+    // value the old init wrote in the namespace: only a new one has the defaults.
+    bool unset = n.forwarding && !m.forwarding;
+    for (const auto& [key, value] : n.sysctls) unset = unset || !m.sysctls.count(key);
+    if (unset || namespace_print(n) != namespace_print(m)) {
       gone.insert(n.name);
       fresh.insert(n.name);
       cp.recreated.push_back(n.name);
@@ -256,7 +262,15 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       cp.restarted.push_back(n.name);
       if (n.image.str() != m.image.str()) image_changed.insert(n.name);
     } else if (limits_print(n) != limits_print(m)) {
-      limits_changed.insert(n.name);
+      // A limit dropped from the file: only a new cgroup is unlimited again.
+      const auto& o = n.limits;
+      const auto& w = m.limits;
+      if ((o.cpus && !w.cpus) || (o.memory && !w.memory) || (o.pids && !w.pids) || (o.cpu_weight && !w.cpu_weight)) {
+        restarted.insert(n.name);
+        cp.restarted.push_back(n.name);
+      } else {
+        limits_changed.insert(n.name);
+      }
     }
   }
   for (const auto& m : target.nodes)
@@ -505,6 +519,8 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     revert.push_back(Action(*vo.rootfs[m.name]));
     revert.push_back(Action(*vo.start[m.name]));
     step(Undo(KillNode{m.name, pid, start_time}), std::move(revert));
+    // A new cgroup: what is left in the old one goes, and a dropped limit is gone.
+    step(Undo(RemoveCgroup{vo.cgroup[m.name]->path}));
     if (image_changed.count(m.name)) step(Undo(RemoveDir{vn.rootfs[m.name]->dir}));
     step(Action(*vn.cgroup[m.name]));
     step(Action(*vn.rootfs[m.name]));

@@ -80,10 +80,11 @@ endpoints = ["h4:eth0", "lan2"]
   return t;
 }
 
-// Every kind of edit: the above, plus an address, a removed node, a moved link.
+// Every kind of edit: the above, plus an address, a dropped limit, a removed node, a moved link.
 std::string edit_everything(std::string t) {
   t = edit_around_hosts(std::move(t));
   t = sub(t, "192.168.50.2/24", "192.168.50.20/24");
+  t = sub(t, "memory = \"96M\"\n", "");  // a dropped limit: gw restarts in a new, unlimited cgroup
   t = sub(t, "[nodes.h2]\ninterfaces.eth0 = \"192.168.50.3/24\"\nroutes = [{ to = \"default\", via = \"192.168.50.1\" }]\n", "");
   t = sub(t, "[[links]]\nendpoints = [\"h2:eth0\", \"lan\"]\n", "");
   t = sub(t, "endpoints = [\"h3:eth0\", \"lan\"]", "endpoints = [\"h3:eth0\", \"lan2\"]");

@@ -260,7 +260,7 @@ TEST_F(ApplyTest, CommandChangeRestartsThatNodeInItsNamespace) {
   auto p = lines(plan_apply(load(replace(kBase, "interfaces.eth0 = \"203.0.113.254/24\"",
                                          "interfaces.eth0 = \"203.0.113.254/24\"\ncmd = \"sleep 1000\"")),
                             facts_));
-  std::vector<std::string> want = {"kill_node node isp", "create_cgroup cgroup netlab/dt/isp",
+  std::vector<std::string> want = {"kill_node node isp", "remove_cgroup cgroup netlab/dt/isp", "create_cgroup cgroup netlab/dt/isp",
                                    "prepare_rootfs rootfs of node isp", "start_node node isp"};
   ASSERT_EQ(p.size(), want.size()) << join(p, "\n");
   for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p[i].rfind(want[i], 0), 0u) << p[i];
@@ -271,6 +271,23 @@ TEST_F(ApplyTest, LimitsChangeRewritesTheCgroupOnly) {
   auto p = lines(plan_apply(load(replace(kBase, "forwarding = true", "forwarding = true\nmemory = \"32M\"")), facts_));
   ASSERT_EQ(p.size(), 1u) << join(p, "\n");
   EXPECT_EQ(p[0], "create_cgroup cgroup netlab/dt/gw");
+}
+
+TEST_F(ApplyTest, ADroppedLimitRestartsTheNodeInANewCgroup) {
+  deploy(replace(kBase, "forwarding = true", "forwarding = true\nmemory = \"32M\""));
+  auto p = lines(plan_apply(load(kBase), facts_));
+  EXPECT_TRUE(mentions(p, "kill_node node gw"));
+  EXPECT_TRUE(mentions(p, "remove_cgroup cgroup netlab/dt/gw"));
+  EXPECT_TRUE(mentions(p, "start_node node gw"));
+  EXPECT_FALSE(mentions(p, "link")) << join(p, "\n");
+}
+
+TEST_F(ApplyTest, ForwardingTurnedOffRecreatesTheNode) {
+  deploy(kBase);
+  auto p = lines(plan_apply(load(replace(kBase, "forwarding = true", "")), facts_));
+  EXPECT_TRUE(mentions(p, "create_node_netns netns of node gw"));
+  EXPECT_TRUE(mentions(p, "create_veth veth gw:eth1 <-> isp:eth0"));
+  EXPECT_TRUE(mentions(p, "create_veth veth gw:eth0 <-> lan"));
 }
 
 TEST_F(ApplyTest, PrivilegedChangeRecreatesTheNodeAndReconnectsItsLinks) {
