@@ -174,12 +174,6 @@ std::string topology_text(const topo::Lab& target) {
 
 std::string apply_log_path(const HostFacts& f, const std::string& lab) { return lab_dir(f, lab) + "/apply.log"; }
 
-void save_topology(const HostFacts& facts, const std::string& lab, const std::string& text) {
-  std::string tmp = next_topology_path(facts, lab);
-  write_file(tmp, text, 0600);
-  if (::rename(tmp.c_str(), saved_topology_path(facts, lab).c_str()) < 0) throw_errno("saving {}", tmp);
-}
-
 ChangePlan plan_apply(const topo::Lab& target, const HostFacts& facts) {
   Running running = read_running(target.name, facts);
   return diff_labs(running.lab, running.journal.actions, target, facts);

@@ -36,11 +36,6 @@ ChangePlan plan_apply(const topo::Lab& target, const HostFacts& facts);
 ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const BackendFactory& make,
                       const ApplyOptions& options = {});
 
-/// Saves the topology text a lab now runs (<lab-dir>/topology.toml), atomically.
-/// deploy writes it once; apply replaces it as its commit. inspect, exec and
-/// test read it back (saved_topology_path in state.hpp).
-void save_topology(const HostFacts& facts, const std::string& lab, const std::string& text);
-
 std::string apply_log_path(const HostFacts& facts, const std::string& lab);
 
 }  // namespace netlab::lab

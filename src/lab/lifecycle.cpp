@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
+#include "lab/state.hpp"
 #include "util/strings.hpp"
 
 namespace fs = std::filesystem;
@@ -87,7 +88,7 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   // exec, shell and inspect read the nodes' settings from this copy; destroy never does.
   if (!lab.file.empty()) {
     try {
-      write_file(lab_dir(facts, lab.name) + "/topology.toml", read_file(lab.file), 0600);
+      save_topology(facts, lab.name, read_file(lab.file));
     } catch (const Error& e) {
       spdlog::debug("not saving the topology: {}", e.what());
     }

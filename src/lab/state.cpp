@@ -3,16 +3,25 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "lab/journal.hpp"
 #include "lab/lifecycle.hpp"
 #include "node/spawn.hpp"
 #include "topology/parse.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::lab {
 
 std::string saved_topology_path(const HostFacts& facts, const std::string& lab) {
   return lab_dir(facts, lab) + "/topology.toml";
+}
+
+void save_topology(const HostFacts& facts, const std::string& lab, const std::string& text) {
+  std::string path = saved_topology_path(facts, lab);
+  std::string tmp = path + ".tmp";
+  write_file(tmp, text, 0600);
+  if (::rename(tmp.c_str(), path.c_str()) < 0) throw_errno("saving {}", path);
 }
 
 LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
