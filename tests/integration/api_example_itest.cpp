@@ -62,6 +62,7 @@ TEST_F(ApiExample, ApplyEvolvesARunningLab) {
     options.cgroup_parent = cgroup_parent_;
     netlab::Lab lab = netlab::Lab::deploy(write("v1.toml", text), options);
     std::string gw_pid = lab.exec("gw", {"cut", "-d", " ", "-f22", "/proc/1/stat"}).out;  // start time of gw's PID 1
+    ASSERT_FALSE(gw_pid.empty());
     text += "\n[nodes.h3]\ninterfaces.eth0 = \"192.168.50.4/24\"\nroutes = [{ to = \"default\", via = \"192.168.50.1\" }]\n"
             "[[links]]\nendpoints = [\"h3:eth0\", \"lan\"]\n"
             "[[checks]]\nkind = \"ping\"\nfrom = \"h3\"\nto = \"203.0.113.254\"\n";
