@@ -69,6 +69,10 @@ class Lab {
   ExecResult exec(const std::string& node, const std::vector<std::string>& argv);
   /// Runs the topology's [[checks]] (in parallel) and returns their outcomes.
   std::vector<CheckOutcome> check();
+  /// Changes the running lab to match `topology_file` (same lab name), touching
+  /// only what differs (docs/apply.md). Throws std::runtime_error with the
+  /// diagnostics or the refusal; on a failure the lab is left as it was.
+  void apply(const std::string& topology_file);
   /// Destroys the lab now; throws std::runtime_error listing what could not be removed.
   void destroy();
 

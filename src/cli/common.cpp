@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+
+#include "lab/diff.hpp"
 #include <cerrno>
 #include <cstdlib>
 #include <iostream>
@@ -68,7 +70,8 @@ std::optional<std::string> resolve_lab_name(const lab::HostFacts& facts, const s
 }
 
 int exit_code_for(const Error& e) {
-  return dynamic_cast<const lab::LabConflict*>(&e) ? kExitUserError : kExitSystemError;
+  if (dynamic_cast<const lab::LabConflict*>(&e) || dynamic_cast<const lab::ApplyRefused*>(&e)) return kExitUserError;
+  return kExitSystemError;
 }
 
 std::string message_for(const Error& e) {

@@ -17,6 +17,7 @@ const std::vector<Verb>& verb_table() {
       {"graph", "print a topology as a dot or mermaid graph", run_graph},
       {"generate", "write a generated topology (line, ring, star, tree, clos)", run_generate},
       {"deploy", "build a lab from a topology file", run_deploy},
+      {"apply", "change a running lab to match an edited topology file", run_apply},
       {"destroy", "remove a lab and everything it created", run_destroy},
       {"inspect", "show a deployed lab's nodes, interfaces, bridges, NAT and firewall", run_inspect},
       {"ls", "list deployed labs", run_ls},

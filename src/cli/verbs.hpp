@@ -18,6 +18,7 @@ int run_validate(const Args& args);
 int run_graph(const Args& args);
 int run_generate(const Args& args);
 int run_deploy(const Args& args);
+int run_apply(const Args& args);
 int run_destroy(const Args& args);
 int run_inspect(const Args& args);
 int run_ls(const Args& args);

@@ -5,6 +5,7 @@
 
 #include "util/log.hpp"
 
+#include "lab/apply_lab.hpp"
 #include "lab/checks.hpp"
 #include "lab/lifecycle.hpp"
 #include "lab/real_backend.hpp"
@@ -95,6 +96,17 @@ std::vector<CheckOutcome> Lab::check() {
   for (const auto& r : lab::run_checks(impl_->topology, impl_->facts, 4))
     out.push_back({r.name, r.node, r.passed, r.expected, r.got});
   return out;
+}
+
+void Lab::apply(const std::string& topology_file) {
+  Diagnostics diags;
+  auto topology = topo::load_file(topology_file, diags);
+  if (!topology) throw std::runtime_error(diags.render());
+  if (topology->name != impl_->topology.name)
+    throw std::runtime_error("apply: " + topology_file + " describes lab " + topology->name + ", not " +
+                             impl_->topology.name);
+  lab::apply_lab(*topology, impl_->facts, impl_->factory());
+  impl_->topology = std::move(*topology);
 }
 
 void Lab::destroy() {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lab/action.hpp"
+#include "lab/change.hpp"
 #include "util/error.hpp"
 
 namespace netlab::lab {
@@ -62,6 +63,10 @@ class Backend {
       }
     }
   }
+
+  /// Runs one change of an apply (change.hpp). Already gone (ENOENT, ENODEV,
+  /// ESRCH, EADDRNOTAVAIL) is success. Throws Error otherwise.
+  virtual void change(const Change& c) { throw Error(ENOTSUP, "{}: this backend cannot change a running lab", describe(c)); }
 
   /// Kernel requests sent so far (netlink and nftables messages), for reports.
   virtual uint64_t requests_sent() const { return 0; }

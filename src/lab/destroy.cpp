@@ -4,14 +4,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <span>
 
 namespace netlab::lab {
 
 std::vector<Undo> undo_sequence(const std::vector<Action>& actions) {
   std::vector<Undo> undos;
+  // An applied lab's journal may name an object twice (a node restarted or
+  // recreated keeps its cgroup, pin and directory paths): each is undone once.
+  std::set<std::string> seen;
   for (auto it = actions.rbegin(); it != actions.rend(); ++it)
-    if (auto u = undo_of(*it)) undos.push_back(std::move(*u));
+    if (auto u = undo_of(*it); u && seen.insert(describe(*u)).second) undos.push_back(std::move(*u));
   std::stable_sort(undos.begin(), undos.end(),
                    [](const Undo& a, const Undo& b) { return destroy_step(a) < destroy_step(b); });
   return undos;

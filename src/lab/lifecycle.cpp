@@ -136,8 +136,10 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   LabLock lock = LabLock::acquire(facts, lab.name, /*create_dir=*/true);
   std::string jpath = journal_path(facts, lab.name);
   if (::access(jpath.c_str(), F_OK) == 0)
-    throw LabConflict(EEXIST, "lab {} is already deployed (netlab destroy --lab {} first)", lab.name,
-                lab.name);
+    throw LabConflict(EEXIST,
+                      "lab {} is already deployed: `netlab apply FILE` changes it to match FILE, "
+                      "`netlab destroy --lab {}` removes it",
+                      lab.name, lab.name);
   try {
     refuse_host_overlap(lab, facts);
   } catch (const LabConflict&) {
@@ -159,7 +161,7 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   // exec, shell and inspect read the nodes' settings from this copy; destroy never does.
   if (!lab.file.empty()) {
     try {
-      write_file(lab_dir(facts, lab.name) + "/topology.toml", read_file(lab.file), 0600);
+      save_topology(facts, lab.name, read_file(lab.file));
       // Where it came from: relative bind sources in the copy resolve against that directory.
       write_file(lab_dir(facts, lab.name) + "/source", fs::absolute(lab.file).lexically_normal().string(), 0600);
     } catch (const Error& e) {

@@ -28,6 +28,7 @@ class RealBackend : public Backend {
   void prepare(Action& action) override;
   void run(std::span<Action> batch) override;
   void undo(const Undo& u) override;
+  void change(const Change& c) override;  // real_backend_change.cpp
   void undo_step(std::span<const Undo> undos, const std::function<void(size_t, const Error*)>& done) override;
 
   /// Netlink requests sent so far, over every socket (for benchmarks and notes).

@@ -174,8 +174,16 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
       errors[k] = std::move(e);
     }
   });
-  for (size_t k = 0; k < nodes.size(); ++k)
+  for (size_t k = 0; k < nodes.size(); ++k) {
     if (errors[k]) throw ActionError(nodes[k], std::move(errors[k]->wrap("creating " + describe(batch[nodes[k]]))));
+    // A node recreated by apply: forget the namespace it had (and its socket).
+    const auto& node = std::get<CreateNodeNetns>(batch[nodes[k]]).node;
+    node_ns_.erase(node);
+    if (auto old = sockets_.find(node); old != sockets_.end()) {
+      closed_socket_requests_ += old->second.requests_sent();
+      sockets_.erase(old);
+    }
+  }
 }
 
 void RealBackend::run_links(std::span<Action> batch) {

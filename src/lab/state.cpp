@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "lab/journal.hpp"
 #include "lab/lifecycle.hpp"
@@ -14,6 +15,13 @@ namespace netlab::lab {
 
 std::string saved_topology_path(const HostFacts& facts, const std::string& lab) {
   return lab_dir(facts, lab) + "/topology.toml";
+}
+
+void save_topology(const HostFacts& facts, const std::string& lab, const std::string& text) {
+  std::string path = saved_topology_path(facts, lab);
+  std::string tmp = path + ".tmp";
+  write_file(tmp, text, 0600);
+  if (::rename(tmp.c_str(), path.c_str()) < 0) throw_errno("saving {}", path);
 }
 
 LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
@@ -32,13 +40,6 @@ LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
   std::map<std::string, std::string> cgroups;
   for (const auto& a : j.actions)
     if (auto* c = std::get_if<CreateCgroup>(&a)) cgroups[c->node] = c->path;
-  for (const auto& a : j.actions) {
-    if (auto* n = std::get_if<StartNode>(&a)) {
-      NodeState ns{n->node, n->pid, n->start_time, cgroups[n->node], false};
-      ns.running = node::process_running(n->pid, n->start_time);
-      s.nodes.push_back(ns);
-    }
-  }
   Diagnostics diags;
   try {
     // Named as the original file, so relative bind sources resolve as they did at deploy.
@@ -50,6 +51,22 @@ LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
     s.topology = topo::load_string(read_file(saved_topology_path(facts, lab)), source, diags);
   } catch (const Error&) {
     // No saved copy (deployed through the API from a string): settings unknown.
+  }
+  // After an apply the journal may start a node more than once (restarted,
+  // recreated) or name nodes the lab no longer has: the latest start of each
+  // node the saved topology holds is the node.
+  std::map<std::string, size_t> latest;
+  for (const auto& a : j.actions) {
+    auto* n = std::get_if<StartNode>(&a);
+    if (!n || (s.topology && s.topology->find_node(n->node) < 0)) continue;
+    NodeState ns{n->node, n->pid, n->start_time, cgroups[n->node], false};
+    ns.running = node::process_running(n->pid, n->start_time);
+    if (auto it = latest.find(n->node); it != latest.end()) {
+      s.nodes[it->second] = ns;
+    } else {
+      latest[n->node] = s.nodes.size();
+      s.nodes.push_back(ns);
+    }
   }
   return s;
 }

@@ -31,7 +31,11 @@ struct LabState {
 /// Throws LabConflict(ENOENT) "lab X is not deployed" when it has no state.
 LabState read_lab_state(const HostFacts& facts, const std::string& lab);
 
-/// The saved copy of the topology a lab was deployed from.
+/// The saved copy of the topology a lab was deployed from (and applied since).
 std::string saved_topology_path(const HostFacts& facts, const std::string& lab);
+
+/// Saves the topology text a lab now runs at saved_topology_path, atomically
+/// (a temporary file renamed over it). deploy writes it; apply replaces it.
+void save_topology(const HostFacts& facts, const std::string& lab, const std::string& text);
 
 }  // namespace netlab::lab

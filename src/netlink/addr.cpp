@@ -41,6 +41,57 @@ std::string RouteSpec::str() const {
   return s;
 }
 
+namespace {
+
+using AddrPtr = std::unique_ptr<rtnl_addr, void (*)(rtnl_addr*)>;
+using RoutePtr = std::unique_ptr<rtnl_route, void (*)(rtnl_route*)>;
+
+AddrPtr build_addr(const AddrSpec& spec) {
+  NlAddrPtr local = parse(spec.prefix, spec.str());
+  AddrPtr addr(rtnl_addr_alloc(), rtnl_addr_put);
+  rtnl_addr_set_ifindex(addr.get(), static_cast<int>(spec.ifindex));
+  rtnl_addr_set_family(addr.get(), nl_addr_get_family(local.get()));
+  if (rtnl_addr_set_local(addr.get(), local.get()) < 0) throw Error(EINVAL, "encoding {}", spec.str());
+  return addr;
+}
+
+RoutePtr build_route(const RouteSpec& spec) {
+  NlAddrPtr dst = parse(spec.dst, spec.str());
+  RoutePtr route(rtnl_route_alloc(), rtnl_route_put);
+  rtnl_route_set_family(route.get(), static_cast<uint8_t>(nl_addr_get_family(dst.get())));
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_type(route.get(), RTN_UNICAST);
+  rtnl_route_set_protocol(route.get(), spec.protocol);
+  if (spec.metric) rtnl_route_set_priority(route.get(), spec.metric);
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  if (spec.oif) rtnl_route_nh_set_ifindex(nh, static_cast<int>(spec.oif));
+  if (!spec.gateway.empty()) {
+    NlAddrPtr gw = parse(spec.gateway, spec.str());
+    rtnl_route_nh_set_gateway(nh, gw.get());
+  }
+  rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+  return route;
+}
+
+}  // namespace
+
+NlMsg encode_delete(const AddrSpec& spec) {
+  AddrPtr addr = build_addr(spec);
+  nl_msg* msg = nullptr;
+  if (int rc = rtnl_addr_build_delete_request(addr.get(), 0, &msg); rc < 0)
+    throw Error(EINVAL, "encoding deletion of {}: libnl error {}", spec.str(), rc);
+  return NlMsg(msg);
+}
+
+NlMsg encode_delete(const RouteSpec& spec) {
+  RoutePtr route = build_route(spec);
+  nl_msg* msg = nullptr;
+  if (int rc = rtnl_route_build_del_request(route.get(), 0, &msg); rc < 0)
+    throw Error(EINVAL, "encoding deletion of {}: libnl error {}", spec.str(), rc);
+  return NlMsg(msg);
+}
+
 NlMsg encode(const AddrSpec& spec) {
   NlAddrPtr local = parse(spec.prefix, spec.str());
   std::unique_ptr<rtnl_addr, void (*)(rtnl_addr*)> addr(rtnl_addr_alloc(), rtnl_addr_put);

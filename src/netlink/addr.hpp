@@ -31,6 +31,10 @@ struct RouteSpec {
 /// Throw Error(EINVAL) for an unparsable address; never touch a socket.
 NlMsg encode(const AddrSpec& spec);
 NlMsg encode(const RouteSpec& spec);
+/// RTM_DELADDR / RTM_DELROUTE for the same object (apply removes what a file no longer has).
+/// The kernel answers EADDRNOTAVAIL (address) or ESRCH (route) when it is already gone.
+NlMsg encode_delete(const AddrSpec& spec);
+NlMsg encode_delete(const RouteSpec& spec);
 
 /// RTM_GETROUTE for one destination (what `ip route get` sends).
 NlMsg encode_route_get(const std::string& destination);

@@ -33,10 +33,18 @@ class CgroupsV1 : public Cgroups {
     if (l.weight) detail::write_value(dir("cpu", rel) + "/cpu.shares", std::to_string(weight_to_shares(*l.weight)));
     if (l.memory_bytes) {
       std::string m = dir("memory", rel);
-      detail::write_value(m + "/memory.limit_in_bytes", std::to_string(*l.memory_bytes));
       // No swap beyond the limit (the file exists only with swap accounting).
-      if (::access((m + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0)
+      bool memsw = ::access((m + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0;
+      try {
+        detail::write_value(m + "/memory.limit_in_bytes", std::to_string(*l.memory_bytes));
+      } catch (const Error& e) {
+        // Raising the limit of an existing group (apply): the kernel refuses a
+        // memory limit above memsw's with EINVAL, so memsw goes first.
+        if (!memsw || e.errnum() != EINVAL) throw;
         detail::write_value(m + "/memory.memsw.limit_in_bytes", std::to_string(*l.memory_bytes));
+        detail::write_value(m + "/memory.limit_in_bytes", std::to_string(*l.memory_bytes));
+      }
+      if (memsw) detail::write_value(m + "/memory.memsw.limit_in_bytes", std::to_string(*l.memory_bytes));
       try {
         detail::write_value(m + "/memory.swappiness", "0");
       } catch (const Error&) {

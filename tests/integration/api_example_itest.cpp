@@ -3,6 +3,8 @@
 // namespaces and checks for leaks; a suite elsewhere would run as root alone.)
 #include <netlab/netlab.hpp>
 
+#include <cstdio>
+
 #include "support/fresh_ns.hpp"
 
 namespace {
@@ -39,3 +41,37 @@ TEST_F(ApiExample, ABadFileThrowsWithItsDiagnostics) {
 }
 
 }  // namespace
+
+// A test that evolves a lab step by step: Lab::apply changes only what the new
+// file changes (here: a third host on the LAN), and the checks then run
+// against the lab as applied.
+TEST_F(ApiExample, ApplyEvolvesARunningLab) {
+  auto before = snapshot();
+  {
+    std::string text = netlab::testing::run_shell("cat " + std::string(NETLAB_SOURCE_DIR) + "/topologies/nat-gateway.toml");
+    std::string dir = "/run/netlab-api-apply";
+    netlab::testing::run_shell("mkdir -p " + dir);
+    auto write = [&](const std::string& name, const std::string& body) {
+      std::string path = dir + "/" + name;
+      FILE* f = std::fopen(path.c_str(), "w");
+      std::fwrite(body.data(), 1, body.size(), f);
+      std::fclose(f);
+      return path;
+    };
+    netlab::Lab::Options options;
+    options.cgroup_parent = cgroup_parent_;
+    netlab::Lab lab = netlab::Lab::deploy(write("v1.toml", text), options);
+    std::string gw_pid = lab.exec("gw", {"cut", "-d", " ", "-f22", "/proc/1/stat"}).out;  // start time of gw's PID 1
+    ASSERT_FALSE(gw_pid.empty());
+    text += "\n[nodes.h3]\ninterfaces.eth0 = \"192.168.50.4/24\"\nroutes = [{ to = \"default\", via = \"192.168.50.1\" }]\n"
+            "[[links]]\nendpoints = [\"h3:eth0\", \"lan\"]\n"
+            "[[checks]]\nkind = \"ping\"\nfrom = \"h3\"\nto = \"203.0.113.254\"\n";
+    lab.apply(write("v2.toml", text));
+    EXPECT_EQ(lab.exec("h3", {"cat", "/proc/sys/net/ipv4/ip_forward"}).exit_code, 0);
+    EXPECT_EQ(lab.exec("gw", {"cut", "-d", " ", "-f22", "/proc/1/stat"}).out, gw_pid) << "gw was restarted";
+    for (const auto& c : lab.check()) EXPECT_TRUE(c.passed) << c.name << ": expected " << c.expected << ", got " << c.got;
+    EXPECT_THROW(lab.apply(std::string(NETLAB_SOURCE_DIR) + "/topologies/bridge-lan.toml"), std::runtime_error);
+  }
+  auto after = snapshot();
+  EXPECT_EQ(before, after) << before.diff(after);
+}

@@ -19,6 +19,7 @@ class FakeBackend : public Backend {
 
   std::vector<std::string> ran;     // describe() of each action run, in order
   std::vector<std::string> undone;  // describe() of each undo, in order
+  std::vector<std::string> changed; // describe() of each change (apply), in order
   std::optional<size_t> fail_at;    // 1-based count of actions run: this one fails
   std::optional<size_t> crash_at;   // 1-based: this one "crashes"
   int fail_errno = EEXIST;
@@ -53,6 +54,8 @@ class FakeBackend : public Backend {
       ran.push_back(describe(batch[i]));
     }
   }
+
+  void change(const Change& c) override { changed.push_back(describe(c)); }
 
   void undo(const Undo& u) override {
     if (fail_undo && describe(u) == *fail_undo) throw Error(EBUSY, "removing {}", describe(u));

@@ -1,0 +1,556 @@
+// How apply diffs two plans.
+//
+// Both topologies are planned as a deploy would plan them. The running plan's
+// interface indexes are replaced by those its journal recorded (earlier applies
+// chose their own); the target plan keeps the running index of every object it
+// keeps and takes fresh ones (above any index the namespace ever had) for what
+// it creates. Objects are then matched by identity, never by position in the
+// file: a link by its two endpoints, an address by (interface, prefix), a route
+// by what it says, a table by its namespace.
+//
+// Nodes fall in four classes. A node whose privileged/userns or IPv6 setting
+// changed, or that no longer sets a sysctl (forwarding included), is recreated
+// (a new network namespace, with the kernel's defaults: its links are made
+// again). A node whose runtime (image, binds, cmd, exec, env, user, hostname,
+// sysctls, forwarding) changed, or that dropped a limit, is restarted: its init
+// is killed and started again, in a new cgroup, in the same pinned network
+// namespace, so its interfaces and links stay. A node whose limits alone
+// changed has its cgroup rewritten. Every other node is
+// left alone, and so is every link whose endpoints and settings did not change.
+//
+// Step order: removals that free names first (routes, addresses, qdiscs, links,
+// nodes, bridges), then creations in deploy's phase order (bridges, netns,
+// veths, link setup, addresses, routes, qdiscs, tables, cgroups, node starts,
+// pins), removed nodes' directories last. The reverts of a step restore what
+// the step removed, so running them in reverse order puts the lab back.
+#include "lab/diff.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "netlink/qdisc.hpp"
+
+namespace netlab::lab {
+
+namespace {
+
+using Key = std::pair<std::string, std::string>;  // (namespace, interface name)
+
+struct IfMap {
+  std::map<Key, uint32_t> idx;
+
+  uint32_t find(const std::string& ns, const std::string& name, uint32_t fallback) const {
+    auto it = idx.find({ns, name});
+    return it == idx.end() ? fallback : it->second;
+  }
+  uint32_t allocate(const std::string& ns, bool bridge) {
+    uint32_t base = ns == kFabricNs && !bridge ? kFabricVethIfindexBase : kNodeIfindexBase;
+    uint32_t limit = ns == kFabricNs && bridge ? kFabricVethIfindexBase : UINT32_MAX;
+    uint32_t top = base - 1;
+    for (auto it = idx.lower_bound({ns, ""}); it != idx.end() && it->first.first == ns; ++it)
+      if (it->second >= base && it->second < limit) top = std::max(top, it->second);
+    return top + 1;
+  }
+  void erase_ns(const std::string& ns) {
+    for (auto it = idx.lower_bound({ns, ""}); it != idx.end() && it->first.first == ns;) it = idx.erase(it);
+  }
+};
+
+IfMap running_ifindexes(const std::vector<Action>& journal) {
+  IfMap m;
+  for (const auto& a : journal) {
+    if (auto* n = std::get_if<CreateNodeNetns>(&a)) {
+      m.erase_ns(n->node);
+    } else if (auto* b = std::get_if<CreateBridge>(&a)) {
+      if (b->ifindex) m.idx[{kFabricNs, b->name}] = b->ifindex;
+    } else if (auto* v = std::get_if<CreateVeth>(&a)) {
+      if (v->a_ifindex) m.idx[{v->a_ns, v->a_name}] = v->a_ifindex;
+      if (v->b_ifindex) m.idx[{v->b_ns, v->b_name}] = v->b_ifindex;
+    }
+  }
+  return m;
+}
+
+std::string link_key(const std::string& label) {
+  auto p = label.find(" <-> ");
+  if (p == std::string::npos) return label;
+  std::string a = label.substr(0, p), b = label.substr(p + 5);
+  if (b < a) std::swap(a, b);
+  return a + " <-> " + b;
+}
+
+bool host_veth(const CreateVeth& v) { return v.a_ns == kHostNs || v.b_ns == kHostNs; }
+
+// Everything of a plan, indexed by identity. Pointers into the plan's actions.
+struct View {
+  std::map<std::string, CreateVeth*> veths;  // by link key; host-attachment veths excluded
+  std::map<std::string, CreateBridge*> bridges;
+  std::map<Key, SetLink*> setlinks;  // far ends of veths
+  std::map<std::string, SetLink*> lo;
+  std::map<Key, std::vector<AddAddress*>> addrs;
+  std::map<std::string, std::vector<AddRoute*>> routes;
+  std::map<Key, AddQdisc*> qdiscs;
+  std::map<std::string, ApplyNft*> nft;
+  std::map<std::string, CreateNodeNetns*> netns;
+  std::map<std::string, CreateCgroup*> cgroup;
+  std::map<std::string, PrepareRootfs*> rootfs;
+  std::map<std::string, StartNode*> start;
+  std::map<std::string, PinNodeNetns*> pin;
+  std::vector<std::string> host;  // what the lab does in the host's namespace, as text
+};
+
+View view_of(Plan& p) {
+  View v;
+  std::set<std::string> host_fabric_ends;
+  for (auto& a : p.actions)
+    if (auto* x = std::get_if<CreateVeth>(&a); x && host_veth(*x)) host_fabric_ends.insert(x->a_name);
+  for (auto& a : p.actions) {
+    if (auto* x = std::get_if<CreateVeth>(&a)) {
+      if (host_veth(*x)) v.host.push_back(describe(a) + fmt::format(" mtu {}", x->mtu));
+      else v.veths[link_key(x->label)] = x;
+    } else if (auto* x = std::get_if<CreateBridge>(&a)) {
+      v.bridges[x->name] = x;
+    } else if (auto* x = std::get_if<SetLink>(&a)) {
+      if (x->ns == kHostNs || (x->ns == kFabricNs && host_fabric_ends.count(x->name))) v.host.push_back(describe(a));
+      else if (x->name == "lo" && x->ns != kFabricNs) v.lo[x->ns] = x;
+      else v.setlinks[{x->ns, x->name}] = x;
+    } else if (auto* x = std::get_if<AddAddress>(&a)) {
+      if (x->ns == kHostNs) v.host.push_back(describe(a));
+      else v.addrs[{x->ns, x->ifname}].push_back(x);
+    } else if (auto* x = std::get_if<AddRoute>(&a)) {
+      if (x->ns == kHostNs) v.host.push_back(describe(a));
+      else v.routes[x->ns].push_back(x);
+    } else if (auto* x = std::get_if<AddQdisc>(&a)) {
+      v.qdiscs[{x->ns, x->ifname}] = x;
+    } else if (auto* x = std::get_if<ApplyNft>(&a)) {
+      if (x->ns == kHostNs) v.host.push_back(describe(a) + " " + x->spec_json);
+      else v.nft[x->ns] = x;
+    } else if (std::holds_alternative<SetHostSysctl>(a)) {
+      v.host.push_back(describe(a));
+    } else if (auto* x = std::get_if<CreateNodeNetns>(&a)) {
+      v.netns[x->node] = x;
+    } else if (auto* x = std::get_if<CreateCgroup>(&a)) {
+      v.cgroup[x->node] = x;
+    } else if (auto* x = std::get_if<PrepareRootfs>(&a)) {
+      v.rootfs[x->node] = x;
+    } else if (auto* x = std::get_if<StartNode>(&a)) {
+      v.start[x->node] = x;
+    } else if (auto* x = std::get_if<PinNodeNetns>(&a)) {
+      v.pin[x->node] = x;
+    }
+  }
+  return v;
+}
+
+// Replaces every interface index of a plan's actions by the one in `m` (when it has one).
+void rewrite_refs(Plan& p, const IfMap& m) {
+  for (auto& a : p.actions) {
+    if (auto* x = std::get_if<SetLink>(&a)) {
+      if (x->ns == kHostNs || x->name == "lo") continue;
+      x->ifindex = m.find(x->ns, x->name, x->ifindex);
+      if (!x->master.empty()) x->master_ifindex = m.find(kFabricNs, x->master, x->master_ifindex);
+    } else if (auto* x = std::get_if<AddAddress>(&a)) {
+      if (x->ns != kHostNs) x->ifindex = m.find(x->ns, x->ifname, x->ifindex);
+    } else if (auto* x = std::get_if<AddRoute>(&a)) {
+      if (x->ns != kHostNs && !x->dev.empty()) x->dev_ifindex = m.find(x->ns, x->dev, x->dev_ifindex);
+    } else if (auto* x = std::get_if<AddQdisc>(&a)) {
+      if (x->ns != kHostNs) x->ifindex = m.find(x->ns, x->ifname, x->ifindex);
+    } else if (auto* x = std::get_if<CreateBridge>(&a)) {
+      x->ifindex = m.find(kFabricNs, x->name, x->ifindex);
+    } else if (auto* x = std::get_if<CreateVeth>(&a)) {
+      if (host_veth(*x)) continue;
+      x->a_ifindex = m.find(x->a_ns, x->a_name, x->a_ifindex);
+      x->b_ifindex = m.find(x->b_ns, x->b_name, x->b_ifindex);
+    }
+  }
+}
+
+void rename_fabric(Plan& p, const std::map<std::string, std::string>& rename) {
+  if (rename.empty()) return;
+  auto fix = [&](const std::string& ns, std::string& name) {
+    if (ns != kFabricNs) return;
+    if (auto it = rename.find(name); it != rename.end()) name = it->second;
+  };
+  for (auto& a : p.actions) {
+    if (auto* x = std::get_if<CreateVeth>(&a)) fix(x->b_ns, x->b_name);
+    else if (auto* x = std::get_if<SetLink>(&a)) fix(x->ns, x->name);
+    else if (auto* x = std::get_if<AddQdisc>(&a)) fix(x->ns, x->ifname);
+  }
+}
+
+nlohmann::json command_json(const topo::Command& c) { return c.argv; }
+
+// What a node runs: a change restarts the node in its network namespace.
+std::string runtime_print(const topo::Node& n) {
+  nlohmann::json j;
+  j["hostname"] = n.hostname;
+  j["image"] = n.image.str();
+  j["forwarding"] = n.forwarding;
+  j["sysctls"] = n.sysctls;
+  for (const auto& c : n.exec) j["exec"].push_back(command_json(c));
+  if (n.cmd) j["cmd"] = command_json(*n.cmd);
+  j["env"] = n.env;
+  for (const auto& b : n.binds) j["binds"].push_back({b.host_path, b.node_path, b.read_only});
+  if (n.user) j["user"] = {n.user->uid, n.user->gid};
+  return j.dump();
+}
+
+// What a node's network namespace was made with: a change recreates the node.
+std::string namespace_print(const topo::Node& n) {
+  return fmt::format("privileged={} ipv6={}", n.privileged, n.ipv6_enabled());
+}
+
+std::string limits_print(const topo::Node& n) {
+  const auto& l = n.limits;
+  return fmt::format("{}/{}/{}/{}", l.cpus ? l.cpus->cores : -1.0, l.memory ? l.memory->bytes : 0,
+                     l.pids ? *l.pids : 0, l.cpu_weight ? *l.cpu_weight : 0);
+}
+
+bool same_veth(const CreateVeth& a, const CreateVeth& b) {
+  return a.a_ns == b.a_ns && a.a_name == b.a_name && a.b_ns == b.b_ns && a.mtu == b.mtu && a.a_mac == b.a_mac &&
+         a.b_mac == b.b_mac && (a.b_ns == kFabricNs || a.b_name == b.b_name);
+}
+
+std::string route_key(const AddRoute& r) { return describe(Action(r)); }
+
+}  // namespace
+
+ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journal, const topo::Lab& target,
+                     const HostFacts& facts) {
+  if (running.name != target.name)
+    throw ApplyRefused(EINVAL, "lab {} cannot become lab {}: apply changes a lab, not its name", running.name,
+                       target.name);
+  ChangePlan cp;
+  cp.lab = target.name;
+  Plan po = plan(running, facts);
+  Plan pn = plan(target, facts);
+  const IfMap run_map = running_ifindexes(journal);
+  rewrite_refs(po, run_map);
+  View vo = view_of(po);
+  View vn = view_of(pn);
+  if (vo.host != vn.host)
+    throw ApplyRefused(EINVAL,
+                       "lab {}: apply does not change what the lab attaches to the host (bridges with a host "
+                       "interface, host NAT); destroy and deploy the lab to change them",
+                       target.name);
+
+  // Nodes.
+  std::set<std::string> gone, fresh, restarted, limits_changed, image_changed;
+  for (const auto& n : running.nodes) {
+    int t = target.find_node(n.name);
+    if (t < 0) {
+      gone.insert(n.name);
+      cp.removed.push_back(n.name);
+      continue;
+    }
+    const auto& m = target.nodes[static_cast<size_t>(t)];
+    // A sysctl the node no longer sets, or forwarding turned off, would keep the
+    // value the old init wrote in the namespace: only a new one has the defaults.
+    bool unset = n.forwarding && !m.forwarding;
+    for (const auto& [key, value] : n.sysctls) unset = unset || !m.sysctls.count(key);
+    if (unset || namespace_print(n) != namespace_print(m)) {
+      gone.insert(n.name);
+      fresh.insert(n.name);
+      cp.recreated.push_back(n.name);
+    } else if (runtime_print(n) != runtime_print(m)) {
+      restarted.insert(n.name);
+      cp.restarted.push_back(n.name);
+      if (n.image.str() != m.image.str()) image_changed.insert(n.name);
+    } else if (limits_print(n) != limits_print(m)) {
+      // A limit dropped from the file: only a new cgroup is unlimited again.
+      const auto& o = n.limits;
+      const auto& w = m.limits;
+      if ((o.cpus && !w.cpus) || (o.memory && !w.memory) || (o.pids && !w.pids) || (o.cpu_weight && !w.cpu_weight)) {
+        restarted.insert(n.name);
+        cp.restarted.push_back(n.name);
+      } else {
+        limits_changed.insert(n.name);
+      }
+    }
+  }
+  for (const auto& m : target.nodes)
+    if (running.find_node(m.name) < 0) {
+      fresh.insert(m.name);
+      cp.added.push_back(m.name);
+    }
+  auto is_node = [](const std::string& ns) { return ns != kFabricNs && ns != kHostNs; };
+
+  // Bridges and links kept as they are.
+  std::set<std::string> kept_bridges;
+  for (const auto& [name, b] : vn.bridges)
+    if (auto it = vo.bridges.find(name); it != vo.bridges.end() && it->second->mtu == b->mtu) kept_bridges.insert(name);
+  auto bridge_of = [](const View& v, const CreateVeth& x) -> std::string {
+    auto it = v.setlinks.find({x.b_ns, x.b_name});
+    return it == v.setlinks.end() ? "" : it->second->master;
+  };
+  std::set<std::string> kept;
+  std::map<std::string, std::string> rename;  // target fabric end name -> running name
+  for (const auto& [key, nv] : vn.veths) {
+    auto it = vo.veths.find(key);
+    if (it == vo.veths.end()) continue;
+    const CreateVeth& ov = *it->second;
+    if (!same_veth(ov, *nv) || gone.count(ov.a_ns) || (is_node(ov.b_ns) && gone.count(ov.b_ns))) continue;
+    if (ov.b_ns == kFabricNs) {
+      std::string br = bridge_of(vo, ov);
+      if (br != bridge_of(vn, *nv) || !kept_bridges.count(br)) continue;
+      if (ov.b_name != nv->b_name) rename[nv->b_name] = ov.b_name;
+    }
+    kept.insert(key);
+  }
+  // A new fabric end must not take the name of one that stays (the "nl<N>" names
+  // of long node:iface pairs follow the link's position in the file).
+  std::set<std::string> taken;
+  for (const auto& key : kept)
+    if (vo.veths[key]->b_ns == kFabricNs) taken.insert(vo.veths[key]->b_name);
+  for (const auto& [key, nv] : vn.veths) {
+    if (kept.count(key) || nv->b_ns != kFabricNs || !taken.count(nv->b_name)) continue;
+    for (size_t k = 0;; ++k) {
+      std::string name = fmt::format("nl{}", k);
+      bool used = taken.count(name) > 0;
+      for (const auto& [_, other] : vn.veths) used = used || (other->b_ns == kFabricNs && other->b_name == name);
+      if (!used) {
+        rename[nv->b_name] = name;
+        taken.insert(name);
+        break;
+      }
+    }
+  }
+  rename_fabric(pn, rename);
+
+  // Interface indexes of the target: running ones for what stays, fresh ones for the rest.
+  IfMap cur = run_map;
+  for (const auto& n : fresh) cur.erase_ns(n);
+  for (auto& a : pn.actions) {
+    if (auto* b = std::get_if<CreateBridge>(&a)) {
+      if (!kept_bridges.count(b->name)) {
+        b->ifindex = cur.allocate(kFabricNs, true);
+        cur.idx[{kFabricNs, b->name}] = b->ifindex;
+      }
+    } else if (auto* v = std::get_if<CreateVeth>(&a); v && !host_veth(*v) && !kept.count(link_key(v->label))) {
+      v->a_ifindex = cur.allocate(v->a_ns, false);
+      cur.idx[{v->a_ns, v->a_name}] = v->a_ifindex;
+      v->b_ifindex = cur.allocate(v->b_ns, false);
+      cur.idx[{v->b_ns, v->b_name}] = v->b_ifindex;
+    }
+  }
+  rewrite_refs(pn, cur);
+  vn = view_of(pn);
+
+  std::set<Key> kept_ends;
+  for (const auto& key : kept) {
+    const auto& v = *vo.veths[key];
+    kept_ends.insert({v.a_ns, v.a_name});
+    kept_ends.insert({v.b_ns, v.b_name});
+  }
+  std::vector<const CreateVeth*> old_links, new_links;  // not kept, in plan order
+  for (const auto& a : po.actions)
+    if (auto* v = std::get_if<CreateVeth>(&a); v && !host_veth(*v) && !kept.count(link_key(v->label))) old_links.push_back(v);
+  for (const auto& a : pn.actions)
+    if (auto* v = std::get_if<CreateVeth>(&a); v && !host_veth(*v) && !kept.count(link_key(v->label))) new_links.push_back(v);
+
+  // Address differences on interfaces that stay.
+  auto prefixes = [](const View& v, const Key& k) {
+    std::vector<AddAddress*> out;
+    if (auto it = v.addrs.find(k); it != v.addrs.end()) out = it->second;
+    return out;
+  };
+  auto has_prefix = [](const std::vector<AddAddress*>& list, const std::string& p) {
+    return std::any_of(list.begin(), list.end(), [&](const AddAddress* a) { return a->prefix == p; });
+  };
+  std::set<std::string> churned = gone;  // nodes whose routes are all replaced
+  for (const auto* v : old_links) {
+    churned.insert(v->a_ns);
+    if (is_node(v->b_ns)) churned.insert(v->b_ns);
+  }
+  for (const auto* v : new_links) {
+    churned.insert(v->a_ns);
+    if (is_node(v->b_ns)) churned.insert(v->b_ns);
+  }
+  for (const auto& k : kept_ends) {
+    if (!is_node(k.first)) continue;
+    for (const auto* a : prefixes(vo, k))
+      if (!has_prefix(prefixes(vn, k), a->prefix)) churned.insert(k.first);
+  }
+
+  auto& steps = cp.steps;
+  auto step = [&](Op forward, std::vector<Op> revert = {}) { steps.push_back({std::move(forward), std::move(revert)}); };
+
+  // a. Routes that go (all of them on nodes whose interfaces change: the kernel
+  //    drops routes with their device, and a fresh deploy would add them after).
+  std::map<std::string, std::set<std::string>> new_route_keys;
+  for (const auto& [ns, list] : vn.routes)
+    for (const auto* r : list) new_route_keys[ns].insert(route_key(*r));
+  for (const auto& n : running.nodes) {
+    auto it = vo.routes.find(n.name);
+    if (it == vo.routes.end()) continue;
+    for (const auto* r : it->second)
+      if (churned.count(n.name) || !new_route_keys[n.name].count(route_key(*r)))
+        step(Change(del_route_of(*r)), {Action(*r)});
+  }
+  // b. Addresses that go from interfaces that stay.
+  for (const auto& k : kept_ends)
+    for (const auto* a : prefixes(vo, k))
+      if (!has_prefix(prefixes(vn, k), a->prefix))
+        step(Change(DelAddress{a->ns, a->ifname, a->ifindex, a->prefix}), {Action(*a)});
+  // c. Impairments that go or change on interfaces that stay.
+  auto impairment = [](const View& v, const Key& k) -> const AddQdisc* {
+    auto it = v.qdiscs.find(k);
+    return it == v.qdiscs.end() ? nullptr : it->second;
+  };
+  for (const auto& k : kept_ends) {
+    const AddQdisc* o = impairment(vo, k);
+    const AddQdisc* n = impairment(vn, k);
+    if (o && (!n || !(impairment_of(*o) == impairment_of(*n))))
+      step(Change(DelQdisc{o->ns, o->ifname, o->ifindex}), {Action(*o)});
+  }
+  // d. Tables of recreated nodes (restored after their links, on a rollback).
+  for (const auto& n : gone)
+    if (auto it = vo.nft.find(n); it != vo.nft.end() && fresh.count(n))
+      step(Undo(DeleteNft{n, it->second->family, it->second->table}), {Action(*it->second)});
+  // e. Links that go or change: their veth pair, explicitly (a namespace's own
+  //    teardown deletes its veths only later, in the kernel's cleanup work).
+  for (const auto* v : old_links) {
+    std::vector<Op> revert{Action(*v)};
+    if (auto it = vo.setlinks.find({v->b_ns, v->b_name}); it != vo.setlinks.end()) revert.push_back(Action(*it->second));
+    for (const Key& end : {Key{v->a_ns, v->a_name}, Key{v->b_ns, v->b_name}}) {
+      for (const auto* a : prefixes(vo, end)) revert.push_back(Action(*a));
+      if (const AddQdisc* q = impairment(vo, end)) revert.push_back(Action(*q));
+    }
+    step(Change(DelLink{v->a_ns, v->a_name, v->a_ifindex}), std::move(revert));
+  }
+  // f. Nodes that go: recreated ones here, removed ones at the end (a failure
+  //    before then leaves their processes running).
+  auto tear_down = [&](const topo::Node& n) {
+    StartNode* s = vo.start[n.name];
+    int pid = 0;
+    uint64_t start_time = 0;
+    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
+      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == n.name) {
+        pid = js->pid;
+        start_time = js->start_time;
+        break;
+      }
+    std::vector<Op> revert{Undo(Unpin{vo.pin[n.name]->pin}), Undo(RemoveCgroup{vo.cgroup[n.name]->path}),
+                           Action(*vo.netns[n.name]), Action(*vo.lo[n.name])};
+    // A removed node's table comes back with its namespace (a recreated node's, in step d).
+    if (auto it = vo.nft.find(n.name); it != vo.nft.end() && !fresh.count(n.name)) revert.push_back(Action(*it->second));
+    revert.push_back(Action(*vo.cgroup[n.name]));
+    revert.push_back(Action(*vo.rootfs[n.name]));
+    revert.push_back(Action(*s));
+    revert.push_back(Action(*vo.pin[n.name]));
+    step(Undo(KillNode{n.name, pid, start_time}), std::move(revert));
+    step(Undo(Unpin{vo.pin[n.name]->pin}));
+    step(Undo(RemoveCgroup{vo.cgroup[n.name]->path}));
+    if (fresh.count(n.name)) step(Undo(RemoveDir{vo.rootfs[n.name]->dir}));
+  };
+  for (const auto& n : running.nodes)
+    if (gone.count(n.name) && fresh.count(n.name)) tear_down(n);
+  // g. Bridges that go, then those that come.
+  for (const auto& [name, b] : vo.bridges)
+    if (!kept_bridges.count(name)) step(Change(DelLink{kFabricNs, name, b->ifindex}), {Action(*b)});
+  for (const auto& [name, b] : vn.bridges)
+    if (!kept_bridges.count(name)) step(Action(*b), {Change(DelLink{kFabricNs, name, b->ifindex})});
+  // h. New namespaces, veths, link setup.
+  for (const auto& m : target.nodes)
+    if (fresh.count(m.name)) step(Action(*vn.netns[m.name]));
+  for (const auto* v : new_links) step(Action(*v), {Change(DelLink{v->a_ns, v->a_name, v->a_ifindex})});
+  for (const auto& m : target.nodes)
+    if (fresh.count(m.name)) step(Action(*vn.lo[m.name]));
+  for (const auto* v : new_links)
+    if (auto it = vn.setlinks.find({v->b_ns, v->b_name}); it != vn.setlinks.end()) step(Action(*it->second));
+  // i. Addresses: all of new interfaces, the new ones of interfaces that stay.
+  for (const auto& [k, list] : vn.addrs)
+    for (const auto* a : list)
+      if (!kept_ends.count(k) || !has_prefix(prefixes(vo, k), a->prefix))
+        step(Action(*a), {Change(DelAddress{a->ns, a->ifname, a->ifindex, a->prefix})});
+  // j. Routes.
+  std::map<std::string, std::set<std::string>> old_route_keys;
+  for (const auto& [ns, list] : vo.routes)
+    for (const auto* r : list) old_route_keys[ns].insert(route_key(*r));
+  for (const auto& m : target.nodes) {
+    auto it = vn.routes.find(m.name);
+    if (it == vn.routes.end()) continue;
+    for (const auto* r : it->second)
+      if (fresh.count(m.name) || churned.count(m.name) || !old_route_keys[m.name].count(route_key(*r)))
+        step(Action(*r), {Change(del_route_of(*r))});
+  }
+  // k. Impairments.
+  for (const auto& [k, q] : vn.qdiscs) {
+    const AddQdisc* o = kept_ends.count(k) ? impairment(vo, k) : nullptr;
+    if (o && impairment_of(*o) == impairment_of(*q)) continue;
+    step(Action(*q), {Change(DelQdisc{q->ns, q->ifname, q->ifindex})});
+  }
+  // l. Tables: each replaced in one atomic batch.
+  for (const auto& m : target.nodes) {
+    auto on = vo.nft.find(m.name);
+    auto nn = vn.nft.find(m.name);
+    const ApplyNft* o = on == vo.nft.end() || gone.count(m.name) ? nullptr : on->second;
+    const ApplyNft* w = nn == vn.nft.end() ? nullptr : nn->second;
+    if (w && (!o || o->spec_json != w->spec_json)) {
+      std::vector<Op> revert;
+      if (o) revert.push_back(Action(*o));
+      else if (!fresh.count(m.name)) revert.push_back(Undo(DeleteNft{m.name, w->family, w->table}));
+      step(Action(*w), std::move(revert));
+    } else if (o && !w) {
+      step(Undo(DeleteNft{m.name, o->family, o->table}), {Action(*o)});
+    }
+  }
+  // m. Limits rewritten in place; restarted nodes; new nodes.
+  for (const auto& m : target.nodes)
+    if (limits_changed.count(m.name)) step(Action(*vn.cgroup[m.name]), {Action(*vo.cgroup[m.name])});
+  for (const auto& m : target.nodes) {
+    if (!restarted.count(m.name)) continue;
+    int pid = 0;
+    uint64_t start_time = 0;
+    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
+      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == m.name) {
+        pid = js->pid;
+        start_time = js->start_time;
+        break;
+      }
+    std::vector<Op> revert{Undo(RemoveCgroup{vo.cgroup[m.name]->path})};
+    if (image_changed.count(m.name)) revert.push_back(Undo(RemoveDir{vo.rootfs[m.name]->dir}));
+    revert.push_back(Action(*vo.cgroup[m.name]));
+    revert.push_back(Action(*vo.rootfs[m.name]));
+    revert.push_back(Action(*vo.start[m.name]));
+    step(Undo(KillNode{m.name, pid, start_time}), std::move(revert));
+    // A new cgroup: what is left in the old one goes, and a dropped limit is gone.
+    step(Undo(RemoveCgroup{vo.cgroup[m.name]->path}));
+    if (image_changed.count(m.name)) step(Undo(RemoveDir{vn.rootfs[m.name]->dir}));
+    step(Action(*vn.cgroup[m.name]));
+    step(Action(*vn.rootfs[m.name]));
+    step(Action(*vn.start[m.name]), {Undo(RemoveCgroup{vn.cgroup[m.name]->path})});
+  }
+  for (const auto& m : target.nodes)
+    if (fresh.count(m.name))
+      step(Action(*vn.cgroup[m.name]), {Undo(RemoveCgroup{vn.cgroup[m.name]->path})});
+  for (const auto& m : target.nodes)
+    if (fresh.count(m.name)) step(Action(*vn.rootfs[m.name]), {Undo(RemoveDir{vn.rootfs[m.name]->dir})});
+  for (const auto& m : target.nodes)
+    if (fresh.count(m.name)) step(Action(*vn.start[m.name]), {Undo(RemoveCgroup{vn.cgroup[m.name]->path})});
+  for (const auto& m : target.nodes)
+    if (fresh.count(m.name)) step(Action(*vn.pin[m.name]), {Undo(Unpin{vn.pin[m.name]->pin})});
+  // n. Removed nodes; their private directories last: nothing can bring them back.
+  for (const auto& n : running.nodes)
+    if (gone.count(n.name) && !fresh.count(n.name)) tear_down(n);
+  for (const auto& n : running.nodes)
+    if (gone.count(n.name) && !fresh.count(n.name)) step(Undo(RemoveDir{vo.rootfs[n.name]->dir}));
+  return cp;
+}
+
+std::string render_change_plan(const ChangePlan& p) {
+  std::string out;
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const Op& op = p.steps[i].forward;
+    // Removals read as such: "del_link link h1:eth1", "kill_node node r2 (pid 42)".
+    out += fmt::format("{:>5} {:<18} {}\n", i + 1, op_name_of(op), describe_op(op));
+  }
+  return out;
+}
+
+}  // namespace netlab::lab

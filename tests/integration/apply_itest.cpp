@@ -1,0 +1,336 @@
+// Issue 17: `netlab apply` on real labs. Each edit is applied to a running lab
+// and read back from the kernel (addresses, routes, links and bridge ports,
+// qdiscs, nftables rulesets, cgroup memory limits); the result must equal a
+// fresh deploy of the edited file. Untouched nodes keep their pids and
+// interfaces (and a 10 ms ping through them loses nothing); a failing step,
+// injected or refused by the kernel, leaves the lab as it was; a kill -9 at any
+// step followed by destroy leaves nothing, and followed by apply converges.
+#include <chrono>
+#include <filesystem>
+#include <iterator>
+#include <sstream>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/lab_fixture.hpp"
+
+namespace netlab::testing {
+namespace {
+
+const char* kBase = R"(name = "@"
+[bridges.lan]
+[nodes.h1]
+interfaces.eth0 = "192.168.50.2/24"
+routes = [{ to = "default", via = "192.168.50.1" }]
+[nodes.h2]
+interfaces.eth0 = "192.168.50.3/24"
+routes = [{ to = "default", via = "192.168.50.1" }]
+[nodes.gw]
+forwarding = true
+memory = "64M"
+interfaces = { eth0 = "192.168.50.1/24", eth1 = "203.0.113.1/24" }
+nat = [{ masquerade = "eth1" }]
+[nodes.isp]
+interfaces.eth0 = "203.0.113.254/24"
+[[links]]
+endpoints = ["h1:eth0", "lan"]
+[[links]]
+endpoints = ["h2:eth0", "lan"]
+[[links]]
+endpoints = ["gw:eth0", "lan"]
+[[links]]
+endpoints = ["gw:eth1", "isp:eth0"]
+)";
+
+std::string sub(std::string s, const std::string& from, const std::string& to) {
+  auto p = s.find(from);
+  EXPECT_NE(p, std::string::npos) << from;
+  if (p != std::string::npos) s.replace(p, from.size(), to);
+  return s;
+}
+
+std::string named(std::string text, const std::string& lab) { return sub(std::move(text), "name = \"@\"", "name = \"" + lab + "\""); }
+
+// Edits that leave h1 and h2 (and the lan between them) alone.
+std::string edit_around_hosts(std::string t) {
+  t = sub(t, "nat = [{ masquerade = \"eth1\" }]",
+          "nat = [{ masquerade = \"eth1\" }, { dnat = { in = \"eth1\", port = 8080, to = \"192.168.50.2:80\" } }]");
+  t = sub(t, "memory = \"64M\"", "memory = \"96M\"");
+  t = sub(t, "interfaces = { eth0", "interfaces = { eth2 = \"10.2.0.1/24\", eth0");  // gw's new first interface
+  t = sub(t, "interfaces.eth0 = \"203.0.113.254/24\"",
+          "interfaces.eth0 = \"203.0.113.254/24\"\nroutes = [{ to = \"192.168.50.0/24\", via = \"203.0.113.1\" }]\n"
+          "cmd = \"sleep 100000\"");
+  t = sub(t, "endpoints = [\"gw:eth1\", \"isp:eth0\"]", "endpoints = [\"gw:eth1\", \"isp:eth0\"]\nrate = \"50mbit\"");
+  t += R"([bridges.lan2]
+[nodes.h3]
+interfaces.eth0 = "192.168.50.4/24"
+routes = [{ to = "default", via = "192.168.50.1" }]
+[nodes.h4]
+interfaces.eth0 = "10.2.0.2/24"
+[[links]]
+endpoints = ["h3:eth0", "lan"]
+[[links]]
+endpoints = ["gw:eth2", "lan2"]
+[[links]]
+endpoints = ["h4:eth0", "lan2"]
+)";
+  return t;
+}
+
+// Every kind of edit: the above, plus an address, a dropped limit, a removed node, a moved link.
+std::string edit_everything(std::string t) {
+  t = edit_around_hosts(std::move(t));
+  t = sub(t, "192.168.50.2/24", "192.168.50.20/24");
+  t = sub(t, "memory = \"96M\"\n", "");  // a dropped limit: gw restarts in a new, unlimited cgroup
+  t = sub(t, "[nodes.h2]\ninterfaces.eth0 = \"192.168.50.3/24\"\nroutes = [{ to = \"default\", via = \"192.168.50.1\" }]\n", "");
+  t = sub(t, "[[links]]\nendpoints = [\"h2:eth0\", \"lan\"]\n", "");
+  t = sub(t, "endpoints = [\"h3:eth0\", \"lan\"]", "endpoints = [\"h3:eth0\", \"lan2\"]");
+  t = sub(t, "interfaces.eth0 = \"192.168.50.4/24\"\nroutes = [{ to = \"default\", via = \"192.168.50.1\" }]",
+          "interfaces.eth0 = \"10.2.0.3/24\"");
+  return t;
+}
+
+class ApplyTest : public LabTest {
+ protected:
+  std::string write(const std::string& lab, const std::string& text, const std::string& file) {
+    return topology(file, named(text, lab));
+  }
+
+  // A node as the kernel reports it, free of names and indexes that differ between labs.
+  std::string node_view(const std::string& lab, const std::string& node) {
+    std::string ns = lab + "-" + node;
+    std::vector<std::string> lines;
+    for (const auto& l : ip_json(ns, "addr show")) {
+      lines.push_back("link " + l.value("ifname", "") + " " + l.value("operstate", "") + " mtu " +
+                      std::to_string(l.value("mtu", 0)));
+      for (const auto& a : l["addr_info"])
+        if (a.value("scope", "") != "link")
+          lines.push_back("addr " + l.value("ifname", "") + " " + a.value("local", "") + "/" +
+                          std::to_string(a.value("prefixlen", 0)));
+    }
+    for (const char* family : {"-4", "-6"})
+      for (const auto& r : ip_json(ns, std::string(family) + " route show table main"))
+        lines.push_back("route " + r.value("dst", "") + " via " + r.value("gateway", "") + " dev " + r.value("dev", "") +
+                        " proto " + r.value("protocol", "") + " metric " + std::to_string(r.value("metric", 0)));
+    for (const auto& q : tc_json(ns, "qdisc show"))
+      lines.push_back("qdisc " + q.value("dev", "") + " " + q.value("kind", "") + " " + q["options"].dump());
+    lines.push_back("nft " + run_shell("ip netns exec " + ns + " nft list ruleset 2>&1"));
+    std::string mem = "/sys/fs/cgroup/memory/" + cgroup_parent_ + "/" + lab + "/" + node + "/memory.limit_in_bytes";
+    if (!std::filesystem::exists(mem)) mem = "/sys/fs/cgroup/" + cgroup_parent_ + "/" + lab + "/" + node + "/memory.max";
+    lines.push_back("memory " + run_shell("cat " + mem + " 2>&1"));
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+  std::string fabric_view(const std::string& lab) {
+    std::vector<std::string> lines;
+    for (const auto& l : ip_json("netlab-" + lab, "link show"))
+    {
+      // Admin state: a bridge's operstate settles asynchronously after its ports come up.
+      bool up = false;
+      for (const auto& f : l.value("flags", nlohmann::json::array())) up = up || f == "UP";
+      lines.push_back(l.value("ifname", "") + " master " + l.value("master", "") + (up ? " up" : " down"));
+    }
+    for (const auto& q : tc_json("netlab-" + lab, "qdisc show"))
+      lines.push_back("qdisc " + q.value("dev", "") + " " + q.value("kind", "") + " " + q["options"].dump());
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+  std::string lab_view(const std::string& lab, const std::vector<std::string>& nodes) {
+    std::string out = fabric_view(lab);
+    for (const auto& n : nodes) out += "== " + n + "\n" + node_view(lab, n);
+    return out;
+  }
+
+  // pid and interface indexes of a node: what "untouched" means.
+  std::string identity(const std::string& lab, const std::string& node) {
+    auto info = nlohmann::json::parse(netlab({"inspect", lab, "--json"}).out, nullptr, false);
+    std::string out;
+    if (!info.is_discarded())
+      for (const auto& n : info["nodes"])
+        if (n.value("name", "") == node) out += "pid " + std::to_string(n.value("pid", 0));
+    for (const auto& l : ip_json(lab + "-" + node, "link show"))
+      out += " " + l.value("ifname", "") + "=" + std::to_string(l.value("ifindex", 0));
+    return out;
+  }
+  // Operstate follows carrier through linkwatch, asynchronously (and slowly on a
+  // loaded machine): wait until the views agree, then compare for the message.
+  void expect_views(const std::function<std::string()>& got, const std::function<std::string()>& want) {
+    eventually([&] { return got() == want(); }, 5000);
+    EXPECT_EQ(got(), want());
+  }
+  CliResult apply(const std::string& path, const std::vector<std::string>& env_extra = {}) {
+    auto e = env();
+    e.insert(e.end(), env_extra.begin(), env_extra.end());
+    return run_netlab({"apply", path}, e);
+  }
+};
+
+TEST_F(ApplyTest, EveryKindOfEditMatchesAFreshDeployOfTheEditedFile) {
+  std::string a = lab_prefix_ + "a", b = lab_prefix_ + "b";
+  deploy_ok(write(a, kBase, a));
+  std::string edited = edit_everything(kBase);
+  auto r = apply(write(a, edited, a + "-2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  deploy_ok(write(b, edited, b));
+  std::vector<std::string> nodes = {"h1", "gw", "isp", "h3", "h4"};
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return lab_view(b, nodes); });
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/" + a + "-h2")) << "removed node h2 is still pinned";
+  // And back: the original file, applied, matches the original deploy.
+  r = apply(write(a, kBase, a + "-3"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  destroy_ok(b);
+  deploy_ok(write(b, kBase, b + "-3"));
+  nodes = {"h1", "h2", "gw", "isp"};
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return lab_view(b, nodes); });
+  destroy_ok(a);
+  destroy_ok(b);
+}
+
+TEST_F(ApplyTest, UnchangedFileSendsNoNetlinkRequest) {
+  std::string a = lab_prefix_ + "a";
+  std::string path = write(a, kBase, a);
+  deploy_ok(path);
+  std::string before = identity(a, "gw");
+  // Every netlink socket netlab would open: none.
+  int rc = -1;
+  std::string trace = run_shell("NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " strace -f -qq -e trace=socket " +
+                                    NETLAB_BINARY + " apply " + path + " 2>&1",
+                                &rc);
+  EXPECT_EQ(rc, 0) << trace;
+  EXPECT_NE(trace.find("nothing to change"), std::string::npos) << trace;
+  EXPECT_EQ(trace.find("AF_NETLINK"), std::string::npos) << trace;
+  EXPECT_EQ(identity(a, "gw"), before);
+  destroy_ok(a);
+}
+
+TEST_F(ApplyTest, UntouchedPathKeepsItsProcessesInterfacesAndEveryPacket) {
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, kBase, a));
+  std::string h1 = identity(a, "h1"), h2 = identity(a, "h2");
+  // A 10 ms ping from h1 to h2 across lan, running through the whole apply.
+  auto echoes = [&] {  // Icmp OutEchos of h1's namespace
+    std::istringstream snmp(run_shell("ip netns exec " + a + "-h1 cat /proc/net/snmp"));
+    std::vector<std::vector<std::string>> icmp;
+    for (std::string line; std::getline(snmp, line);) {
+      if (line.rfind("Icmp: ", 0) != 0) continue;
+      std::istringstream in(line);
+      icmp.emplace_back(std::istream_iterator<std::string>(in), std::istream_iterator<std::string>());
+    }
+    if (icmp.size() < 2) return 0;
+    for (size_t i = 0; i < icmp[0].size() && i < icmp[1].size(); ++i)
+      if (icmp[0][i] == "OutEchos") return std::stoi(icmp[1][i]);
+    return 0;
+  };
+  std::string ping_out;
+  std::thread pinger([&] {
+    ping_out = run_shell("ip netns exec " + a + "-h1 busybox ping -i 0.01 -c 400 -W 2 192.168.50.3 2>&1");
+  });
+  ASSERT_TRUE(eventually([&] { return echoes() >= 10; }, 5000));
+  auto r = apply(write(a, edit_around_hosts(kBase), a + "-2"));
+  int sent_at_end = echoes();
+  pinger.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_LT(sent_at_end, 400) << "the ping ended before the apply did";
+  EXPECT_NE(ping_out.find("400 packets transmitted, 400 packets received"), std::string::npos) << ping_out;
+  EXPECT_EQ(identity(a, "h1"), h1);
+  EXPECT_EQ(identity(a, "h2"), h2);
+  destroy_ok(a);
+}
+
+TEST_F(ApplyTest, AFailingStepInjectedOrRefusedLeavesTheLabAsItWas) {
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, kBase, a));
+  std::vector<std::string> nodes = {"h1", "h2", "gw", "isp"};
+  std::string view = lab_view(a, nodes);
+  std::string ids;
+  for (const auto& n : {"h1", "h2"}) ids += identity(a, n);
+  auto state = snapshot();
+  std::string edited = write(a, edit_everything(kBase), a + "-2");
+  auto plan = run_netlab({"apply", "--dry-run", edited}, env());
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  size_t steps = static_cast<size_t>(std::count(plan.out.begin(), plan.out.end(), '\n'));
+  ASSERT_GT(steps, 30u);
+  for (size_t k = 1; k <= steps; k += 3) {
+    SCOPED_TRACE("NETLAB_FAIL_AT=" + std::to_string(k));
+    auto r = apply(edited, {"NETLAB_FAIL_AT=" + std::to_string(k)});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
+    expect_views([&] { return lab_view(a, nodes); }, [&] { return view; });
+    EXPECT_EQ(snapshot(), state) << state.diff(snapshot());
+    // h1's address changes and h2 is removed, but neither process was stopped
+    // (h2 goes only at the very end: a failure there restarts it).
+    if (k < steps - 4) EXPECT_EQ(identity(a, "h1") + identity(a, "h2"), ids);
+  }
+  ids = identity(a, "h1") + identity(a, "h2");  // the last steps stop h2: a rollback there restarts it
+  // The kernel refuses a second route to the same prefix with the same metric
+  // (EEXIST); the file is valid.
+  auto bad = write(a, sub(edit_everything(kBase), "routes = [{ to = \"192.168.50.0/24\", via = \"203.0.113.1\" }]",
+                          "routes = [{ to = \"192.168.50.0/24\", via = \"203.0.113.1\" }, "
+                          "{ to = \"192.168.50.0/24\", via = \"203.0.113.2\" }]"),
+                   a + "-3");
+  auto r = apply(bad);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("route 192.168.50.0/24 in isp via 203.0.113.2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("EEXIST"), std::string::npos) << r.err;
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return view; });
+  std::string after_ids;
+  for (const auto& n : {"h1", "h2"}) after_ids += identity(a, n);
+  EXPECT_EQ(after_ids, ids) << "a rollback touched nodes the edit did not";
+  // And then the good edit goes through.
+  r = apply(edited);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  destroy_ok(a);
+}
+
+TEST_F(ApplyTest, KillAtStepsThenDestroyLeavesNothingAndApplyConverges) {
+  std::string a = lab_prefix_ + "a", b = lab_prefix_ + "b";
+  auto clean = snapshot();
+  std::string base = write(a, kBase, a);
+  std::string edited = write(a, edit_everything(kBase), a + "-2");
+  deploy_ok(base);
+  auto plan = run_netlab({"apply", "--dry-run", edited}, env());
+  size_t steps = static_cast<size_t>(std::count(plan.out.begin(), plan.out.end(), '\n'));
+  destroy_ok(a);
+  for (size_t k = 1; k <= steps; k += 4) {
+    SCOPED_TRACE("NETLAB_CRASH_AT=" + std::to_string(k));
+    deploy_ok(base);
+    auto r = apply(edited, {"NETLAB_CRASH_AT=" + std::to_string(k)});
+    EXPECT_EQ(r.exit_code, 137) << r.err;
+    destroy_ok(a);
+    EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+  }
+  // A kill in the middle, then apply: the lab ends as a fresh deploy of the file.
+  deploy_ok(base);
+  auto r = apply(edited, {"NETLAB_CRASH_AT=" + std::to_string(steps / 2)});
+  EXPECT_EQ(r.exit_code, 137);
+  r = apply(edited);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("interrupted apply was rolled back"), std::string::npos) << r.out;
+  deploy_ok(write(b, edit_everything(kBase), b));
+  std::vector<std::string> nodes = {"h1", "gw", "isp", "h3", "h4"};
+  expect_views([&] { return lab_view(a, nodes); }, [&] { return lab_view(b, nodes); });
+  destroy_ok(a);
+  destroy_ok(b);
+  EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+}
+
+TEST_F(ApplyTest, DeployOfARunningLabPointsToApply) {
+  std::string a = lab_prefix_ + "a";
+  std::string path = write(a, kBase, a);
+  deploy_ok(path);
+  auto r = netlab({"deploy", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("already deployed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("netlab apply"), std::string::npos) << r.err;
+  destroy_ok(a);
+}
+
+}  // namespace
+}  // namespace netlab::testing
