@@ -28,6 +28,7 @@ constexpr Verb kVerbs[] = {
     {"shell", "open an interactive shell in a node", netlab::cli::run_shell},
     {"test", "deploy a lab if needed and run its checks", netlab::cli::run_test},
     {"link", "change a deployed link (impairments, up/down)", netlab::cli::run_link},
+    {"images", "list, pull and remove container images (OCI, docker-archive, registries)", netlab::cli::run_images},
 };
 
 void usage(std::ostream& out) {

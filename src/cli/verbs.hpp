@@ -21,5 +21,6 @@ int run_exec(const Args& args);
 int run_shell(const Args& args);
 int run_test(const Args& args);
 int run_link(const Args& args);
+int run_images(const Args& args);
 
 }  // namespace netlab::cli
