@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 
+#include "lab/image_defaults.hpp"
 #include "lab/real_backend_impl.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -44,8 +45,11 @@ const image::Resolved& RealBackend::oci_image(const topo::Node& n) {
   return oci_images_.emplace(n.image.path, std::move(resolved)).first->second;
 }
 
-void RealBackend::apply_image_defaults(const topo::Node& n, node::NodeSpec& s) {
-  const auto& img = oci_image(n);
+ProcessDefaults image_process_defaults(const topo::Node& n, const image::Resolved& img) {
+  ProcessDefaults s;
+  s.env = n.env;
+  if (n.cmd) s.cmd = n.cmd->argv;
+  if (n.user) s.user = std::make_pair(n.user->uid, n.user->gid);
   const auto& d = img.defaults;
   // The topology's cmd replaces the image's whole command (Entrypoint and Cmd).
   if (!n.cmd) {
@@ -82,6 +86,32 @@ void RealBackend::apply_image_defaults(const topo::Node& n, node::NodeSpec& s) {
     }
     s.user = std::make_pair(*uid, gid.value_or(0));
   }
+  return s;
+}
+
+std::optional<ProcessDefaults> stored_process_defaults(const HostFacts& facts, const topo::Node& n) {
+  if (n.image.kind != topo::ImageKind::kOci) return std::nullopt;
+  std::string why;
+  size_t offset;
+  auto ref = image::parse_reference(n.image.path, why, offset);
+  if (!ref) return std::nullopt;
+  image::Store store(image::store_root(facts.state_dir));
+  auto stored = store.find(ref->str());
+  if (!stored) return std::nullopt;
+  image::Resolved img;
+  img.ref = stored->ref;
+  img.manifest = stored->manifest;
+  img.defaults = stored->defaults;
+  for (auto it = stored->layers.rbegin(); it != stored->layers.rend(); ++it) img.lower.push_back(store.layer_path(*it));
+  return image_process_defaults(n, img);
+}
+
+void RealBackend::apply_image_defaults(const topo::Node& n, node::NodeSpec& s) {
+  auto d = image_process_defaults(n, oci_image(n));
+  s.cmd = d.cmd;
+  s.env = d.env;
+  s.user = d.user;
+  s.workdir = d.workdir;
 }
 
 }  // namespace netlab::lab

@@ -59,6 +59,7 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
   if (child < 0) throw_errno("fork");
   if (child == 0) {
     if (::chdir("/") < 0) ::_exit(126);
+    if (!spec.workdir.empty() && ::chdir(spec.workdir.c_str()) < 0) (void)::chdir("/");
     ::clearenv();
     ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
     ::setenv("HOME", "/root", 1);

@@ -58,10 +58,12 @@ endpoints = ["c:eth0", "p:eth0"]
     EXPECT_NE(removed.exit_code, 0) << removed.out;
     EXPECT_EQ(sh(lab, node, "ls /data").out, "b\n");
     EXPECT_EQ(sh(lab, node, "cat /opt/app/hello.txt").out, "hello from layer 2\n");
-    // The image's own static program runs.
-    EXPECT_EQ(sh(lab, node, "GREETING=there /bin/hello").out, "hello there from /\n");
-    // The root is writable (copy-on-write over the shared layers).
-    EXPECT_EQ(sh(lab, node, "echo x > /etc/new && cat /etc/new").out, "x\n");
+    // The image's own static program runs; netlab exec gets the image's defaults too (as docker exec).
+    EXPECT_EQ(sh(lab, node, "/bin/hello").out, "hello hi from /opt/app\n");
+    EXPECT_EQ(sh(lab, node, "id -u; id -g").out, "1000\n1000\n");
+    // The root is writable (copy-on-write over the shared layers) where the image lets its user write.
+    EXPECT_EQ(sh(lab, node, "echo x > /opt/app/new && cat /opt/app/new").out, "x\n");
+    EXPECT_NE(sh(lab, node, "echo x > /etc/new").exit_code, 0);
   }
 
   TestImage image_;
@@ -108,6 +110,7 @@ cmd = ["/bin/sh", "-c", "echo \"$(id -u) $(pwd) $GREETING\" > /tmp/mine; exec sl
   // cmd replaces Entrypoint and Cmd; WorkingDir still applies.
   EXPECT_EQ(mine, "0 /opt/app override\n");
   EXPECT_NE(sh(lab, "n", "test -e /tmp/defaults").exit_code, 0);
+  EXPECT_EQ(sh(lab, "n", "echo $(id -u) $GREETING").out, "0 override\n");
   destroy_ok(lab);
 }
 
