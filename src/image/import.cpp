@@ -13,6 +13,7 @@
 
 #include "image/digest.hpp"
 #include "image/manifest.hpp"
+#include "image/filters.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/strings.hpp"
@@ -95,13 +96,11 @@ std::string stamp(const std::string& path, const std::string& what) {
 
 void extract_plain_files(const std::string& file, const std::string& dest, const std::string& what) {
   struct archive* in = archive_read_new();
-  archive_read_support_filter_all(in);
-  archive_read_support_format_tar(in);
-  archive_read_support_format_gnutar(in);
   struct Closer {
     struct archive* a;
     ~Closer() { archive_read_free(a); }
   } closer{in};
+  support_layer_formats(in, what);
   if (archive_read_open_filename(in, file.c_str(), 1 << 16) != ARCHIVE_OK)
     throw Error(archive_errno(in) > 0 ? archive_errno(in) : EINVAL, "{}: opening {}: {}", what, file,
                 archive_error_string(in));

@@ -14,6 +14,7 @@
 #include <set>
 #include <vector>
 
+#include "image/filters.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -88,9 +89,7 @@ UnpackStats unpack(Layer& l, const std::string& blob) {
     archive_write_free(out);
   };
   try {
-    archive_read_support_filter_all(in);
-    archive_read_support_format_tar(in);
-    archive_read_support_format_gnutar(in);
+    support_layer_formats(in, l.what);
     archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
                                             ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                             ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);

@@ -238,10 +238,15 @@ TEST_F(ImageTest, ImagesRmRefusesAnImageInUseAndPruneFreesTheRest) {
   EXPECT_EQ(prune.exit_code, 0) << prune.err;
   EXPECT_FALSE(fs::exists(layer_dir(0)));
   EXPECT_TRUE(fs::is_empty(store() + "/blobs/sha256"));
-  // `images pull` brings it back, unpacked.
-  auto pull = netlab({"images", "pull", ref});
-  EXPECT_EQ(pull.exit_code, 0) << pull.err;
+  // `images pull` brings it back, unpacked (gzip and zstd layers), executing no program to do it.
+  std::string trace = files_dir_ + "/images-pull-" + lab_prefix_ + ".trace";
+  int rc = -1;
+  run_shell("strace -f -qq -e trace=execve -o " + trace + " " + NETLAB_BINARY + " images pull " + ref + " >/dev/null", &rc);
+  EXPECT_EQ(rc, 0);
   EXPECT_TRUE(fs::exists(layer_dir(0) + "/bin/busybox"));
+  EXPECT_TRUE(fs::exists(layer_dir(1) + "/bin/hello"));
+  std::string execs = run_shell("grep -c execve " + trace);
+  EXPECT_EQ(execs, "1\n") << run_shell("cat " + trace);  // netlab itself
 }
 
 }  // namespace
