@@ -91,6 +91,7 @@ std::optional<Reference> parse_reference(const std::string& s, std::string& why,
   if (!first.empty() && (first.find('.') != std::string::npos || first.find(':') != std::string::npos ||
                          first == "localhost")) {
     r.registry = first;
+    if (first == "docker.io" || first == "index.docker.io") r.registry = kDockerHub;  // Docker's aliases
     rest = rest.substr(slash + 1);
     offset = slash + 1;
   } else {

@@ -176,6 +176,23 @@ TEST_F(ImageTest, ADigestMismatchIsRefusedAndLeavesNothing) {
   EXPECT_FALSE(fs::exists(state_dir_ + "/" + lab));
 }
 
+TEST_F(ImageTest, AMissingLayerOrAnUnknownTagIsRefusedAndLeavesNothing) {
+  std::string layout = files_dir_ + "/layout-" + lab_prefix_;
+  write_oci_layout(layout, image_, "v1");
+  std::string lab = lab_prefix_ + "t";
+  auto r = netlab({"deploy", two_nodes(lab, "oci:" + layout + ":v2")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no manifest tagged \"v2\" (tags: v1)"), std::string::npos) << r.err;
+  fs::remove(layout + "/blobs/sha256/" + digest(image_.layers[1].blob).substr(7));
+  r = netlab({"deploy", two_nodes(lab, "oci:" + layout + ":v1")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("blob " + digest(image_.layers[1].blob) + " is missing from the layout"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(state_dir_ + "/" + lab));
+  EXPECT_TRUE(fs::is_empty(store() + "/images"));
+  EXPECT_TRUE(fs::is_empty(store() + "/tmp"));
+}
+
 TEST_F(ImageTest, HostileLayersAreRefusedWithTheEntryNamedAndLeaveNothing) {
   struct Case {
     std::vector<TarEntry> entries;

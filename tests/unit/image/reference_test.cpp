@@ -3,8 +3,10 @@
 
 #include "image/digest.hpp"
 #include "image/image.hpp"
+#include "image/manifest.hpp"
 #include "image/reference.hpp"
 #include "image/registry.hpp"
+#include "util/error.hpp"
 
 namespace netlab::image {
 namespace {
@@ -48,6 +50,8 @@ TEST(ImageReference, RegistryForms) {
   EXPECT_EQ(r.repo, "test/img");
   EXPECT_EQ(r.tag, "");
   EXPECT_EQ(r.digest, "sha256:" + std::string(64, 'a'));
+  r = ok("docker.io/alpine:3");
+  EXPECT_EQ(r.str(), "registry-1.docker.io/library/alpine:3");
   r = ok("frrouting/frr:v8");
   EXPECT_EQ(r.registry, "registry-1.docker.io");
   EXPECT_EQ(r.repo, "frrouting/frr");
@@ -104,6 +108,44 @@ TEST(ImageRegistry, PlainHttpOnlyForLoopbackOrListedRegistries) {
   o.insecure = {"10.0.0.5:5000"};
   EXPECT_TRUE(is_insecure("10.0.0.5:5000", o));
   EXPECT_FALSE(is_insecure("10.0.0.5:5001", o));
+}
+
+TEST(ImageManifest, UnknownMediaTypesAreRefused) {
+  std::string layer = R"({"mediaType": "application/vnd.example.layer.v1.squashfs", "digest": "sha256:)" +
+                      std::string(64, 'b') + R"(", "size": 1})";
+  std::string manifest = R"({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:)" +
+                         std::string(64, 'a') + R"(", "size": 2}, "layers": [)" + layer + "]}";
+  try {
+    parse_manifest(manifest, "image X");
+    ADD_FAILURE() << "accepted a squashfs layer";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has the unknown media type \"application/vnd.example.layer.v1.squashfs\""),
+              std::string::npos)
+        << e.what();
+  }
+  std::string helm = R"({"schemaVersion": 2, "mediaType": "application/vnd.cncf.helm.chart.v1", "config": {}, "layers": []})";
+  EXPECT_THROW(parse_manifest(helm, "image Y"), Error);
+}
+
+TEST(ImageManifest, AnIndexPicksLinuxOfTheHostArchitecture) {
+  std::string index = R"({"schemaVersion": 2, "manifests": [
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:)" + std::string(64, '1') +
+                      R"(", "platform": {"os": "linux", "architecture": "arm64"}},
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:)" + std::string(64, '2') +
+                      R"(", "platform": {"os": "linux", "architecture": "amd64"}}]})";
+  auto picked = pick_platform(parse_index(index, "i"), "i");
+#if defined(__x86_64__)
+  EXPECT_EQ(picked.digest, "sha256:" + std::string(64, '2'));
+#endif
+  std::string only_arm = R"({"schemaVersion": 2, "manifests": [{"digest": "sha256:)" + std::string(64, '1') +
+                         R"(", "platform": {"os": "linux", "architecture": "riscv64"}}]})";
+  try {
+    pick_platform(parse_index(only_arm, "image Z"), "image Z");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(it has linux/riscv64)"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ImageDigest, Sha256AndNames) {
