@@ -38,8 +38,8 @@ void take_blob(Store& store, const std::string& layout, const std::string& diges
   if (store.has_blob(digest)) return;
   std::string src = layout + "/blobs/sha256/" + digest_hex(digest, what);
   if (::access(src.c_str(), F_OK) < 0) throw_errno("{}: blob {} is missing from the layout", what, digest);
-  if (move) store.add_blob_file(src, digest, what + ": blob " + digest);
-  else store.copy_blob_file(src, digest, what + ": blob " + digest);
+  if (move) store.add_blob_file(src, digest, what + ": a blob of the layout");
+  else store.copy_blob_file(src, digest, what + ": a blob of the layout");
 }
 
 StoredImage import_layout(Store& store, const std::string& dir, const std::string& tag, bool move,

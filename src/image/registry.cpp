@@ -322,7 +322,7 @@ StoredImage pull_from_registry(Store& store, const Reference& ref, const PullOpt
       Fd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
       if (!fd) throw_errno("{}: creating {}", what, file);
       client.get("blobs/" + l.digest, "", fd.get());
-      store.add_blob_file(file, l.digest, fmt::format("{}: layer {} ({})", what, i + 1, l.digest));
+      store.add_blob_file(file, l.digest, fmt::format("{}: layer {}", what, i + 1));
     } catch (...) {
       ::unlink(file.c_str());
       ::rmdir(dir.c_str());
