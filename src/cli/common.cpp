@@ -1,5 +1,8 @@
 #include "cli/common.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <iostream>
@@ -12,7 +15,7 @@
 namespace netlab::cli {
 
 void add_state_dir_option(VerbSpec& spec) {
-  spec.options.add_options()("state-dir", po::value<std::string>(),
+  spec.options.add_options()("state-dir", po::value<std::string>()->value_name("DIR"),
                              "state directory (default $NETLAB_STATE_DIR or /run/netlab)");
 }
 
@@ -41,9 +44,20 @@ std::optional<topo::Lab> load_topology(const std::string& path) {
   return lab;
 }
 
+std::string lab_hint(const lab::HostFacts& facts, const std::string& name) {
+  std::string best = closest_match(name, lab::list_labs(facts));
+  return best.empty() || best == name ? "" : " (did you mean \"" + best + "\"?)";
+}
+
 std::optional<std::string> resolve_lab_name(const lab::HostFacts& facts, const std::string& given) {
-  if (!given.empty()) return given;
   auto labs = lab::list_labs(facts);
+  if (!given.empty()) {
+    if (std::find(labs.begin(), labs.end(), given) != labs.end()) return given;
+    std::cerr << "netlab: lab \"" << given << "\" is not deployed" << lab_hint(facts, given);
+    if (labs.empty()) std::cerr << " (no lab is deployed in " << facts.state_dir << ")";
+    std::cerr << "\n";
+    return std::nullopt;
+  }
   if (labs.size() == 1) return labs.front();
   if (labs.empty())
     std::cerr << "netlab: no lab is deployed (state directory " << facts.state_dir << ")\n";
@@ -55,6 +69,25 @@ std::optional<std::string> resolve_lab_name(const lab::HostFacts& facts, const s
 
 int exit_code_for(const Error& e) {
   return dynamic_cast<const lab::LabConflict*>(&e) ? kExitUserError : kExitSystemError;
+}
+
+std::string message_for(const Error& e) {
+  if (!dynamic_cast<const lab::LabConflict*>(&e)) return e.what();
+  std::string out;
+  for (const auto& step : e.context()) {
+    if (step.empty()) continue;
+    if (!out.empty()) out += ": ";
+    out += step;
+  }
+  return out;
+}
+
+bool require_root(const std::string& verb) {
+  if (::geteuid() == 0) return true;
+  std::cerr << "netlab " << verb
+            << ": netlab needs root to build and change labs (namespaces, cgroups, /run/netns); "
+               "run it with sudo\n";
+  return false;
 }
 
 }  // namespace netlab::cli

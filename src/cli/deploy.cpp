@@ -6,6 +6,7 @@
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "lab/plan.hpp"
 
@@ -14,9 +15,11 @@ namespace netlab::cli {
 int run_deploy(const Args& args) {
   VerbSpec spec;
   spec.usage = "netlab deploy FILE [--dry-run] [--reconfigure] [--state-dir DIR]";
-  spec.summary = "Build the lab described by FILE. On failure everything already built is undone.";
+  spec.summary =
+      "Build the lab described by FILE. On failure, or when interrupted (Ctrl-C, SIGTERM),\n"
+      "everything already built is undone.";
   spec.options.add_options()
-      ("file", po::value<std::string>()->required(), "topology file")
+      ("file", po::value<std::string>()->required()->value_name("FILE"), "topology file")
       ("dry-run,n", po::bool_switch(), "print the plan (every action, in order) and change nothing")
       ("reconfigure", po::bool_switch(), "destroy the lab first if it is deployed");
   spec.positional.add("file", 1);
@@ -31,6 +34,9 @@ int run_deploy(const Args& args) {
     std::cout << lab::render_plan(lab::plan(*topology, facts));
     return kExitOk;
   }
+  if (!require_root("deploy")) return kExitUserError;
+  InterruptGuard interrupt;
+  Progress progress(topology->nodes.size(), topology->links.size());
   try {
     if (vm["reconfigure"].as<bool>()) {
       auto r = lab::destroy_lab(topology->name, facts, real_backend_factory(facts));
@@ -42,16 +48,25 @@ int run_deploy(const Args& args) {
     }
     lab::ApplyOptions options;
     lab::apply_options_from_env(options);
-    Progress progress(topology->nodes.size(), topology->links.size());
     options.progress = progress.callback();
+    options.cancel = interrupt.flag();
     auto r = lab::deploy_lab(*topology, facts, real_backend_factory(facts), options);
     progress.finish();
     std::cout << "lab " << topology->name << " deployed: " << topology->nodes.size() << " nodes, "
               << topology->links.size() << " links, " << r.actions << " actions, " << r.kernel_requests
               << " netlink requests in " << fmt::format("{:.2f}", r.seconds) << " s\n";
+    if (int sig = interrupt.signal()) {
+      // The signal came after the last phase: the lab is complete and stays.
+      std::cerr << "netlab: " << InterruptGuard::name(sig) << " arrived after lab " << topology->name
+                << " was up; it stays deployed (netlab destroy --lab " << topology->name << " removes it)\n";
+      return 128 + sig;
+    }
     return kExitOk;
   } catch (const lab::DeployError& e) {
-    std::cerr << "netlab: " << e.what() << "\n";
+    progress.finish();
+    int sig = interrupt.signal();
+    if (sig) std::cerr << "netlab: deploy of lab " << topology->name << " interrupted by " << InterruptGuard::name(sig) << "\n";
+    else std::cerr << "netlab: " << message_for(e) << "\n";
     if (e.rollback().ok()) {
       std::cerr << "netlab: rolled back " << e.rollback().removed << " objects; nothing of lab "
                 << topology->name << " remains\n";
@@ -60,10 +75,11 @@ int run_deploy(const Args& args) {
       for (const auto& f : e.rollback().failures) std::cerr << "  " << f << "\n";
       std::cerr << "netlab: run `netlab destroy --lab " << topology->name << "` to retry\n";
     }
-    return exit_code_for(e);
+    return sig ? 128 + sig : exit_code_for(e);
   } catch (const Error& e) {
-    std::cerr << "netlab: deploy: " << e.what() << "\n";
-    return exit_code_for(e);
+    progress.finish();
+    std::cerr << "netlab: deploy: " << message_for(e) << "\n";
+    return interrupt.signal() ? 128 + interrupt.signal() : exit_code_for(e);
   }
 }
 

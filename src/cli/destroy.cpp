@@ -3,6 +3,8 @@
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/interrupt.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::cli {
 
@@ -11,7 +13,7 @@ namespace {
 int destroy_one(const std::string& name, const lab::HostFacts& facts) {
   auto r = lab::destroy_lab(name, facts, real_backend_factory(facts));
   if (r.nothing_to_do && r.report.ok()) {
-    std::cout << "lab " << name << ": nothing to do\n";
+    std::cout << "lab " << name << ": nothing to do (not deployed)" << lab_hint(facts, name) << "\n";
     return kExitOk;
   }
   if (!r.report.ok()) {
@@ -33,14 +35,24 @@ int run_destroy(const Args& args) {
   spec.usage = "netlab destroy FILE | --lab NAME | --all [--state-dir DIR]";
   spec.summary = "Remove a lab and everything it created, from its journal alone.";
   spec.options.add_options()
-      ("file", po::value<std::string>(), "topology file (its `name` selects the lab)")
-      ("lab", po::value<std::string>(), "lab name")
+      ("file", po::value<std::string>()->value_name("FILE"), "topology file (its `name` selects the lab)")
+      ("lab", po::value<std::string>()->value_name("LAB"), "lab name")
       ("all", po::bool_switch(), "every deployed lab");
   spec.positional.add("file", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
   if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
   lab::HostFacts facts = host_facts_from(vm);
+  // Exactly one way of naming the labs: two would leave one of them silently ignored.
+  std::vector<std::string> given;
+  if (vm.count("file")) given.push_back("FILE");
+  if (vm.count("lab")) given.push_back("--lab");
+  if (vm["all"].as<bool>()) given.push_back("--all");
+  if (given.size() > 1)
+    return usage_error(spec, join(given, " and ") + " both name labs; give exactly one of FILE, --lab NAME, --all");
+  if (given.empty()) return usage_error(spec, "which lab? give FILE, --lab NAME or --all");
+  if (!require_root("destroy")) return kExitUserError;
+  InterruptGuard interrupt("netlab: interrupted; destroy goes on to its end");  // a destroy runs to its end; a signal only sets the exit code
 
   std::vector<std::string> names;
   if (vm["all"].as<bool>()) {
@@ -52,18 +64,19 @@ int run_destroy(const Args& args) {
     auto topology = load_topology(vm["file"].as<std::string>());
     if (!topology) return kExitUserError;
     names.push_back(topology->name);
-  } else {
-    std::cerr << "netlab: destroy needs FILE, --lab NAME or --all\nusage: " << spec.usage << "\n";
-    return kExitUserError;
   }
   int rc = kExitOk;
   for (const auto& name : names) {
     try {
       rc = std::max(rc, destroy_one(name, facts));
     } catch (const Error& e) {
-      std::cerr << "netlab: destroy " << name << ": " << e.what() << "\n";
+      std::cerr << "netlab: destroy " << name << ": " << message_for(e) << "\n";
       rc = std::max(rc, exit_code_for(e));
     }
+  }
+  if (int sig = interrupt.signal()) {
+    std::cerr << "netlab: " << InterruptGuard::name(sig) << " received; destroy finished first\n";
+    return 128 + sig;
   }
   return rc;
 }

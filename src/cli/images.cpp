@@ -1,4 +1,5 @@
 // netlab images ls|pull|rm|prune — the container image store (<state-dir>/images/oci).
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
@@ -7,6 +8,7 @@
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
 #include "lab/images.hpp"
 #include "util/strings.hpp"
 
@@ -52,23 +54,28 @@ int run_images(const Args& args) {
       "       netlab images rm REFERENCE\n"
       "       netlab images prune";
   spec.summary =
-      "List, fetch and remove the container images nodes use (image = \"oci:…\", \"oci-archive:…\",\n"
-      "\"docker-archive:…\" or a registry reference). An image a deployed lab uses cannot be removed;\n"
+      "List, fetch and remove the container images nodes use (image = \"oci:...\", \"oci-archive:...\",\n"
+      "\"docker-archive:...\" or a registry reference). An image a deployed lab uses cannot be removed;\n"
       "prune frees the layers no stored image refers to.";
-  spec.options.add_options()("words", po::value<std::vector<std::string>>(), "ls|pull|rm|prune [REFERENCE]")(
-      "json", "ls: machine-readable output");
+  spec.options.add_options()(
+      "words", po::value<std::vector<std::string>>()->value_name("ACTION [REFERENCE]"),
+      "ls, pull, rm or prune; pull and rm take an image reference")("json", "ls: machine-readable output");
   spec.positional.add("words", -1);
   add_state_dir_option(spec);
   po::variables_map vm;
   if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
   std::vector<std::string> w;
   if (vm.count("words")) w = vm["words"].as<std::vector<std::string>>();
-  bool takes_ref = !w.empty() && (w[0] == "pull" || w[0] == "rm");
-  bool bare = !w.empty() && (w[0] == "ls" || w[0] == "prune");
-  if (!(takes_ref && w.size() == 2) && !(bare && w.size() == 1)) {
-    std::cerr << "usage: " << spec.usage << "\n";
-    return kExitUserError;
+  if (w.empty()) return usage_error(spec, "what to do? give ls, pull, rm or prune");
+  const std::vector<std::string> actions = {"ls", "pull", "rm", "prune"};
+  if (std::find(actions.begin(), actions.end(), w[0]) == actions.end()) {
+    std::string best = closest_match(w[0], actions);
+    return usage_error(spec, "unknown action \"" + w[0] + "\" (ls, pull, rm or prune" +
+                                 (best.empty() ? "" : "; did you mean \"" + best + "\"?") + ")");
   }
+  bool takes_ref = w[0] == "pull" || w[0] == "rm";
+  if (takes_ref && w.size() != 2) return usage_error(spec, w[0] + " takes one image reference");
+  if (!takes_ref && w.size() != 1) return usage_error(spec, w[0] + " takes no argument");
   lab::HostFacts facts = host_facts_from(vm);
   try {
     if (w[0] == "ls") return list(facts, vm.count("json") > 0);

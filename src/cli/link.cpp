@@ -9,6 +9,7 @@
 #include "cli/exit_codes.hpp"
 #include "lab/link_control.hpp"
 #include "topology/values.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::cli {
 
@@ -84,14 +85,14 @@ int run_link(const Args& args) {
       "Take both ends of a deployed link down (like pulling the cable) or bring them up again,\n"
       "or change its impairments live: given values replace the ones in force, on the egress of\n"
       "both ends (--one-way: of NODE:IFACE only); --clear starts from none.";
-  spec.options.add_options()("words", po::value<std::vector<std::string>>(), "up|down|set [LAB] NODE:IFACE")(
-      "delay", po::value<std::string>(), "added one-way delay (10ms, 1.5s, 200us)")(
-      "jitter", po::value<std::string>(), "delay variation (needs a delay)")(
-      "loss", po::value<std::string>(), "packets dropped (1%, 0.5%)")(
-      "rate", po::value<std::string>(), "bandwidth limit (10mbit, 1gbit, 500kbit)")(
-      "duplicate", po::value<std::string>(), "packets duplicated")(
-      "corrupt", po::value<std::string>(), "packets with a flipped bit")(
-      "reorder", po::value<std::string>(), "packets sent at once, ahead of delayed ones (needs a delay)")(
+  spec.options.add_options()("words", po::value<std::vector<std::string>>()->value_name("ACTION [LAB] NODE:IFACE"), "up, down or set, then the link end")(
+      "delay", po::value<std::string>()->value_name("TIME"), "added one-way delay (10ms, 1.5s, 200us)")(
+      "jitter", po::value<std::string>()->value_name("TIME"), "delay variation (needs a delay)")(
+      "loss", po::value<std::string>()->value_name("PERCENT"), "packets dropped (1%, 0.5%)")(
+      "rate", po::value<std::string>()->value_name("RATE"), "bandwidth limit (10mbit, 1gbit, 500kbit)")(
+      "duplicate", po::value<std::string>()->value_name("PERCENT"), "packets duplicated")(
+      "corrupt", po::value<std::string>()->value_name("PERCENT"), "packets with a flipped bit")(
+      "reorder", po::value<std::string>()->value_name("PERCENT"), "packets sent at once, ahead of delayed ones (needs a delay)")(
       "clear", "remove the impairments in force first")("one-way", "only the egress of NODE:IFACE")(
       "json", "print what changed as JSON");
   spec.positional.add("words", -1);
@@ -100,22 +101,29 @@ int run_link(const Args& args) {
   if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;
   std::vector<std::string> w;
   if (vm.count("words")) w = vm["words"].as<std::vector<std::string>>();
-  if (w.size() < 2 || w.size() > 3 || (w[0] != "up" && w[0] != "down" && w[0] != "set")) {
-    std::cerr << "usage: " << spec.usage << "\n";
-    return kExitUserError;
+  if (w.empty()) return usage_error(spec, "what to do? give up, down or set");
+  if (w[0] != "up" && w[0] != "down" && w[0] != "set") {
+    std::string best = closest_match(w[0], {"up", "down", "set"});
+    return usage_error(spec, "unknown action \"" + w[0] + "\" (up, down or set" +
+                                 (best.empty() ? "" : "; did you mean \"" + best + "\"?") + ")");
   }
+  if (w.size() < 2) return usage_error(spec, "which link? give NODE:IFACE after " + w[0]);
+  if (w.size() > 3) return usage_error(spec, "too many arguments: give " + w[0] + " [LAB] NODE:IFACE");
+  if (w.back().find(':') == std::string::npos)
+    return usage_error(spec, "\"" + w.back() + "\" is not NODE:IFACE (a link is named by one of its ends, e.g. h1:eth0)");
   lab::ImpairmentChange change;
   if (w[0] == "set" && !change_from(vm, change)) return kExitUserError;
   lab::HostFacts facts = host_facts_from(vm);
   auto name = resolve_lab_name(facts, w.size() == 3 ? w[1] : "");
   if (!name) return kExitUserError;
+  if (!require_root("link")) return kExitUserError;
   try {
     if (w[0] == "set") return report(lab::set_link_impairment(facts, *name, w.back(), change), vm.count("json") > 0);
     lab::set_link_state(facts, *name, w.back(), w[0] == "up");
     std::cout << "link " << w.back() << " of lab " << *name << " is " << w[0] << "\n";
     return kExitOk;
   } catch (const Error& e) {
-    std::cerr << "netlab: link " << w[0] << ": " << e.what() << "\n";
+    std::cerr << "netlab: link " << w[0] << ": " << message_for(e) << "\n";
     return exit_code_for(e);
   }
 }

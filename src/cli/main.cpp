@@ -1,63 +1,79 @@
-// netlab — the verb table (ninja's kTools[] style). Every verb lives in its own file.
-#include <cstring>
+// netlab — the verb table (ninja's kTools[] style). Every verb lives in its own
+// file; help, completion and the man page are made from this table and from
+// each verb's own option declarations (options.hpp), so a new verb registers here only.
 #include <iostream>
 #include <string_view>
 
 #include "cli/exit_codes.hpp"
+#include "cli/options.hpp"
 #include "cli/verbs.hpp"
+#include "util/strings.hpp"
 
-namespace {
+namespace netlab::cli {
 
-using netlab::cli::Args;
-
-struct Verb {
-  const char* name;
-  const char* summary;
-  int (*run)(const Args&);
-};
-
-constexpr Verb kVerbs[] = {
-    {"validate", "check a topology file; print every error", netlab::cli::run_validate},
-    {"graph", "print a topology as a dot or mermaid graph", netlab::cli::run_graph},
-    {"generate", "write a generated topology (line, ring, star, tree, clos)", netlab::cli::run_generate},
-    {"deploy", "build a lab from a topology file", netlab::cli::run_deploy},
-    {"destroy", "remove a lab and everything it created", netlab::cli::run_destroy},
-    {"inspect", "show a deployed lab's nodes, interfaces and bridges", netlab::cli::run_inspect},
-    {"ls", "list deployed labs", netlab::cli::run_ls},
-    {"exec", "run a command inside a node", netlab::cli::run_exec},
-    {"shell", "open an interactive shell in a node", netlab::cli::run_shell},
-    {"test", "deploy a lab if needed and run its checks", netlab::cli::run_test},
-    {"link", "change a deployed link (impairments, up/down)", netlab::cli::run_link},
-    {"images", "list, pull and remove container images (OCI, docker-archive, registries)", netlab::cli::run_images},
-};
-
-void usage(std::ostream& out) {
-  out << "usage: netlab VERB [options] [args]   (netlab VERB --help for details)\n\nverbs:\n";
-  for (const auto& v : kVerbs) out << "  " << v.name << std::string(10 - std::strlen(v.name), ' ') << v.summary << "\n";
-  out << "\nexit codes: 0 ok, 1 user error (bad file, bad option, unknown lab),\n"
-         "            2 system error (the kernel refused), 3 destroy left objects behind\n";
+const std::vector<Verb>& verb_table() {
+  static const std::vector<Verb> verbs = {
+      {"validate", "check a topology file; print every error", run_validate},
+      {"graph", "print a topology as a dot or mermaid graph", run_graph},
+      {"generate", "write a generated topology (line, ring, star, tree, clos)", run_generate},
+      {"deploy", "build a lab from a topology file", run_deploy},
+      {"destroy", "remove a lab and everything it created", run_destroy},
+      {"inspect", "show a deployed lab's nodes, interfaces, bridges, NAT and firewall", run_inspect},
+      {"ls", "list deployed labs", run_ls},
+      {"exec", "run a command inside a node", run_exec},
+      {"shell", "open an interactive shell in a node", run_shell},
+      {"test", "deploy a lab if needed and run its checks", run_test},
+      {"link", "change a deployed link (impairments, up/down)", run_link},
+      {"images", "list, pull and remove container images (OCI, docker-archive, registries)", run_images},
+      {"help", "show the help of netlab or of one verb", run_help},
+      {"version", "print netlab's version", run_version},
+      {"completion", "print a bash or zsh completion script", run_completion},
+      {"man", "print the netlab(1) man page (roff)", run_man},
+  };
+  return verbs;
 }
 
-}  // namespace
+void print_usage(std::ostream& out) {
+  out << "usage: netlab VERB [options] [args]   (netlab help VERB, or netlab VERB --help, for details)\n\n"
+         "verbs:\n";
+  for (const auto& v : verb_table()) {
+    std::string name = v.name;
+    out << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ') << v.summary << "\n";
+  }
+  out << "\noptions: --version, -h/--help\n"
+         "\nexit codes: " << exit_codes_text() << "\n";
+}
+
+const Verb* find_verb(std::string_view name) {
+  for (const auto& v : verb_table())
+    if (name == v.name) return &v;
+  return nullptr;
+}
+
+std::string suggest_verb(const std::string& word) {
+  std::vector<std::string> names;
+  for (const auto& v : verb_table()) names.push_back(v.name);
+  return closest_match(word, names);
+}
+
+}  // namespace netlab::cli
 
 int main(int argc, char** argv) {
+  using namespace netlab::cli;
   if (argc < 2) {
-    usage(std::cerr);
-    return netlab::cli::kExitUserError;
+    print_usage(std::cerr);
+    return kExitUserError;
   }
-  std::string_view verb = argv[1];
-  if (verb == "-h" || verb == "--help" || verb == "help") {
-    usage(std::cout);
-    return netlab::cli::kExitOk;
+  std::string verb = argv[1];
+  if (verb == "-h" || verb == "--help") {
+    print_usage(std::cout);
+    return kExitOk;
   }
-  if (verb == "--version") {
-    std::cout << "netlab 0.1.0\n";
-    return netlab::cli::kExitOk;
-  }
-  for (const auto& v : kVerbs) {
-    if (verb == v.name) return v.run(Args(argv + 2, argv + argc));
-  }
-  std::cerr << "netlab: unknown verb \"" << verb << "\"\n";
-  usage(std::cerr);
-  return netlab::cli::kExitUserError;
+  if (verb == "--version" || verb == "-V") verb = "version";
+  if (const Verb* v = find_verb(verb)) return v->run(Args(argv + 2, argv + argc));
+  std::string best = suggest_verb(verb);
+  std::cerr << "netlab: unknown verb \"" << verb << "\""
+            << (best.empty() ? "" : " (did you mean \"" + best + "\"?)") << "\n"
+            << "run `netlab help` for the list of verbs\n";
+  return kExitUserError;
 }

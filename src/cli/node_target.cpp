@@ -11,9 +11,10 @@
 namespace netlab::cli {
 
 int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const std::string& node,
-                const std::vector<std::string>& argv) {
+                const std::vector<std::string>& argv, bool interactive) {
   auto name = resolve_lab_name(facts, lab_name);
   if (!name) return kExitUserError;
+  if (!require_root(interactive ? "shell" : "exec")) return kExitUserError;
   try {
     lab::LabState state = lab::read_lab_state(facts, *name);
     const lab::NodeState* target = nullptr;
@@ -37,6 +38,7 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
     spec.start_time = target->start_time;
     spec.cgroup = target->cgroup;
     spec.argv = argv;
+    spec.interactive = interactive;
     if (state.topology) {
       int i = state.topology->find_node(node);
       if (i >= 0) {
@@ -53,7 +55,7 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
     auto cgroups = node::make_cgroups();
     return node::exec_in_node(spec, *cgroups);
   } catch (const Error& e) {
-    std::cerr << "netlab: exec in " << node << ": " << e.what() << "\n";
+    std::cerr << "netlab: exec in " << node << ": " << message_for(e) << "\n";
     return exit_code_for(e);
   }
 }

@@ -10,7 +10,8 @@ namespace netlab::cli {
 
 /// Runs `argv` in NODE of LAB (LAB may be empty when one lab is deployed) and
 /// returns the command's exit code, or a netlab exit code after printing why.
+/// `interactive` (shell): the command always gets a pty of the node's own.
 int run_in_node(const lab::HostFacts& facts, const std::string& lab, const std::string& node,
-                const std::vector<std::string>& argv);
+                const std::vector<std::string>& argv, bool interactive = false);
 
 }  // namespace netlab::cli

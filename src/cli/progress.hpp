@@ -12,6 +12,7 @@ class Progress {
  public:
   Progress(size_t nodes, size_t links);
   std::function<void(const char*, size_t, size_t)> callback();
+  ~Progress();
   void finish();
 
  private:

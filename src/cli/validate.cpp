@@ -9,7 +9,7 @@ int run_validate(const Args& args) {
   VerbSpec spec;
   spec.usage = "netlab validate FILE";
   spec.summary = "Check a topology file and print every problem as file:line:col: message.";
-  spec.options.add_options()("file", po::value<std::string>()->required(), "topology file");
+  spec.options.add_options()("file", po::value<std::string>()->required()->value_name("FILE"), "topology file");
   spec.positional.add("file", 1);
   po::variables_map vm;
   if (int rc = parse_verb_options(spec, args, vm); rc >= 0) return rc;

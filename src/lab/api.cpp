@@ -1,16 +1,46 @@
 // The C++ API (include/netlab/netlab.hpp) over the lab lifecycle.
 #include <netlab/netlab.hpp>
 
-#include <spdlog/spdlog.h>
+#include <cstdlib>
+
+#include "util/log.hpp"
 
 #include "lab/checks.hpp"
 #include "lab/lifecycle.hpp"
 #include "lab/real_backend.hpp"
 #include "lab/state.hpp"
+#include "node/spawn.hpp"
 #include "topology/parse.hpp"
 #include "util/strings.hpp"
 
 namespace netlab {
+
+void set_log_handler(std::function<void(LogLevel, const std::string&)> handler, LogLevel min) {
+  auto to_spd = [](LogLevel l) {
+    switch (l) {
+      case LogLevel::kTrace: return spdlog::level::trace;
+      case LogLevel::kDebug: return spdlog::level::debug;
+      case LogLevel::kInfo: return spdlog::level::info;
+      case LogLevel::kWarning: return spdlog::level::warn;
+      case LogLevel::kError: break;
+    }
+    return spdlog::level::err;
+  };
+  if (!handler) {
+    netlab::set_log_handler(nullptr, spdlog::level::off);
+    return;
+  }
+  netlab::set_log_handler(
+      [handler = std::move(handler)](spdlog::level::level_enum l, std::string_view text) {
+        LogLevel level = l <= spdlog::level::trace   ? LogLevel::kTrace
+                         : l == spdlog::level::debug ? LogLevel::kDebug
+                         : l == spdlog::level::info  ? LogLevel::kInfo
+                         : l == spdlog::level::warn  ? LogLevel::kWarning
+                                                     : LogLevel::kError;
+        handler(level, std::string(text));
+      },
+      to_spd(min));
+}
 
 struct Lab::Impl {
   lab::HostFacts facts;
@@ -31,7 +61,7 @@ Lab::~Lab() {
   try {
     destroy();
   } catch (const std::exception& e) {
-    spdlog::error("destroying lab {}: {}", impl_->topology.name, e.what());
+    log::error("destroying lab {}: {}", impl_->topology.name, e.what());
   }
 }
 
@@ -40,6 +70,8 @@ Lab Lab::deploy(const std::string& topology_file, const Options& options) {
   impl->facts.state_dir = options.state_dir;
   impl->facts.cgroup_parent = options.cgroup_parent;
   impl->keep = options.keep;
+  if (const char* env = std::getenv("NETLAB_INIT"); !options.init_program.empty() && !(env && *env))
+    node::set_init_program(options.init_program);
   Diagnostics diags;
   auto topology = topo::load_file(topology_file, diags);
   if (!topology) throw std::runtime_error(diags.render());

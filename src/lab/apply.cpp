@@ -2,11 +2,29 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 namespace netlab::lab {
+
+namespace {
+
+// netlab's resident memory now, for the debug log of each phase.
+long resident_kib() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+}  // namespace
 
 const char* phase_name(Phase p) {
   switch (p) {
@@ -34,7 +52,7 @@ void apply_options_from_env(ApplyOptions& options) {
 namespace {
 
 [[noreturn]] void rollback_and_throw(Error cause, Journal& journal, Backend& backend) {
-  spdlog::error("deploy failed: {}; rolling back", cause.what());
+  log::debug("deploy failed: {}; rolling back", cause.what());
   DestroyReport report;
   try {
     // The same path as destroy after a crash: read back what was journaled.
@@ -46,12 +64,19 @@ namespace {
   throw DeployError(std::move(cause), std::move(report));
 }
 
+void check_cancel(const ApplyOptions& options, Journal& journal, Backend& backend) {
+  if (!options.cancel) return;
+  if (int sig = options.cancel->load())
+    rollback_and_throw(Error(EINTR, "deploy: interrupted by signal {}", sig), journal, backend);
+}
+
 }  // namespace
 
 void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& options) {
   auto& actions = plan.actions;
   size_t begin = 0;
   while (begin < actions.size()) {
+    check_cancel(options, journal, backend);
     Phase phase = phase_of(actions[begin]);
     size_t end = begin + 1;
     while (end < actions.size() && phase_of(actions[end]) == phase) ++end;
@@ -74,7 +99,7 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
         // Die like a kill -9 just before action k: its intent is journaled, the
         // actions before it in its batch ran, nothing is cleaned up.
         backend.run(batch.first(*options.crash_at - begin - 1));
-        spdlog::warn("NETLAB_CRASH_AT={}: exiting without cleanup", *options.crash_at);
+        log::warn("NETLAB_CRASH_AT={}: exiting without cleanup", *options.crash_at);
         ::_exit(137);
       }
       if (options.fail_at && *options.fail_at > begin && *options.fail_at <= end) {
@@ -83,8 +108,12 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
         throw ActionError(k, Error(EIO, "{}: injected failure (NETLAB_FAIL_AT={})",
                                    describe(batch[k]), *options.fail_at));
       }
+      if (options.progress)
+        backend.on_batch_progress = [&](size_t done) { options.progress(phase_name(phase), begin + done, actions.size()); };
       backend.run(batch);
+      backend.on_batch_progress = nullptr;
     } catch (ActionError& e) {
+      backend.on_batch_progress = nullptr;
       e.wrap("deploy");
       rollback_and_throw(std::move(e), journal, backend);
     } catch (Error& e) {
@@ -100,11 +129,13 @@ void apply(Plan& plan, Backend& backend, Journal& journal, const ApplyOptions& o
     } catch (Error& e) {
       rollback_and_throw(std::move(e.wrap("deploy")), journal, backend);
     }
-    spdlog::debug("phase {}: {} actions in {:.1f} ms", phase_name(phase), batch.size(),
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - phase_start).count());
+    log::debug("phase {}: {} actions in {:.1f} ms, {} KiB resident", phase_name(phase), batch.size(),
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - phase_start).count(),
+                  resident_kib());
     if (options.progress) options.progress(phase_name(phase), end, actions.size());
     begin = end;
   }
+  check_cancel(options, journal, backend);
 }
 
 }  // namespace netlab::lab

@@ -4,6 +4,7 @@
 // far (the same path as a destroy after kill -9) and rethrows the cause.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -24,6 +25,9 @@ struct ApplyOptions {
   std::optional<size_t> crash_at;
   /// Called after each batch: (phase name, actions done, actions total).
   std::function<void(const char*, size_t, size_t)> progress;
+  /// A signal number set asynchronously (SIGINT from the CLI): seen before each phase
+  /// and after the last, it stops the deploy and rolls back; the cause is Error(EINTR).
+  const std::atomic<int>* cancel = nullptr;
 };
 
 /// Thrown when deploy failed and was rolled back: what() is the cause, plus the

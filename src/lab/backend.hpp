@@ -58,6 +58,10 @@ class Backend {
 
   /// Kernel requests sent so far (netlink and nftables messages), for reports.
   virtual uint64_t requests_sent() const { return 0; }
+
+  /// Set by the executor around run(): a backend may call it inside a long
+  /// phase with how many of the batch's actions are done, for progress.
+  std::function<void(size_t)> on_batch_progress;
 };
 
 }  // namespace netlab::lab

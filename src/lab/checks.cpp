@@ -70,7 +70,7 @@ void enter_netns(const HostFacts& facts, const std::string& lab, const std::stri
 
 // Runs argv in a node with stdout captured in `out`; returns the exit code.
 int run_in(const LabState& state, const topo::Lab& lab, const std::string& node, std::vector<std::string> argv,
-           std::string* out) {
+           std::string* out, std::string* err = nullptr) {
   const NodeState* ns = nullptr;
   for (const auto& n : state.nodes)
     if (n.name == node) ns = &n;
@@ -78,12 +78,15 @@ int run_in(const LabState& state, const topo::Lab& lab, const std::string& node,
   char path[] = "/tmp/netlab-check-XXXXXX";
   Fd capture(::mkstemp(path));
   ::unlink(path);
+  char err_path[] = "/tmp/netlab-check-XXXXXX";
+  Fd err_capture(err ? ::mkstemp(err_path) : -1);
+  if (err) ::unlink(err_path);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(capture.get(), 1);
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
-    ::dup2(devnull, 2);
+    ::dup2(err_capture ? err_capture.get() : devnull, 2);
     try {
       node::EnterSpec spec;
       spec.init_pid = ns->pid;
@@ -106,6 +109,13 @@ int run_in(const LabState& state, const topo::Lab& lab, const std::string& node,
     char buf[4096];
     ssize_t n;
     while ((n = ::read(capture.get(), buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  }
+  if (err && err_capture) {
+    ::lseek(err_capture.get(), 0, SEEK_SET);
+    char buf[4096];
+    ssize_t n;
+    while (err->size() < 4096 && (n = ::read(err_capture.get(), buf, sizeof buf)) > 0)
+      err->append(buf, static_cast<size_t>(n));
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -253,10 +263,10 @@ Outcome connect_check(const HostFacts& facts, const topo::Lab& lab, const topo::
 }
 
 Outcome command_check(const LabState& state, const topo::Lab& lab, const topo::Check& c) {
-  std::string out;
+  std::string out, err;
   std::vector<std::string> argv = {"timeout", std::to_string(std::max<uint64_t>(1, c.timeout.ns / 1'000'000'000))};
   argv.insert(argv.end(), c.command->argv.begin(), c.command->argv.end());
-  int rc = run_in(state, lab, c.from, argv, &out);
+  int rc = run_in(state, lab, c.from, argv, &out, &err);
   bool ok = rc == c.expect_exit.value_or(0);
   std::string got = fmt::format("exit {}", rc);
   if (c.expect_output) {
@@ -268,6 +278,13 @@ Outcome command_check(const LabState& state, const topo::Lab& lab, const topo::C
     ok = ok && matched;
     std::string first = out.substr(0, out.find('\n'));
     got += matched ? ", output matched" : fmt::format(", output \"{}\" did not match", first.substr(0, 60));
+  }
+  // A failed command says why in its own words: its stderr (first lines).
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  if (!ok && !err.empty()) {
+    for (auto& ch : err)
+      if (ch == '\n') ch = ' ';
+    got += fmt::format(", stderr \"{}\"", err.substr(0, 200));
   }
   return {ok, got};
 }
@@ -412,13 +429,49 @@ CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::
   return run_checks(one, facts, 1).front();
 }
 
+namespace {
+
+size_t utf8_length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// `s` cut to `width` characters with "…" where it was cut, padded to `width`.
+std::string cell(const std::string& s, size_t width) {
+  std::string out;
+  if (utf8_length(s) <= width) {
+    out = s;
+  } else {
+    size_t chars = 0, i = 0;
+    for (; i < s.size(); ++i) {
+      if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++chars == width) break;
+    }
+    out = s.substr(0, i) + "…";
+  }
+  return out + std::string(width - std::min(width, utf8_length(out)), ' ');
+}
+
+}  // namespace
+
 std::string render_results(const std::vector<CheckResult>& results) {
-  std::string out = fmt::format("{:<44} {:<8} {:<28} {:<44} {:>6}\n", "CHECK", "NODE", "EXPECTED", "GOT", "TIME");
+  // Columns as wide as their longest entry, within limits; two spaces between them.
+  size_t name_w = 5, node_w = 4, exp_w = 8, got_w = 3;
+  for (const auto& r : results) {
+    name_w = std::max(name_w, utf8_length(r.name));
+    node_w = std::max(node_w, utf8_length(r.node));
+    exp_w = std::max(exp_w, utf8_length(r.expected));
+    got_w = std::max(got_w, utf8_length(r.got));
+  }
+  name_w = std::min<size_t>(name_w, 48), node_w = std::min<size_t>(node_w, 16);
+  exp_w = std::min<size_t>(exp_w, 32), got_w = std::min<size_t>(got_w, 60);
+  std::string out = "  " + cell("CHECK", name_w) + "  " + cell("NODE", node_w) + "  " + cell("EXPECTED", exp_w) +
+                    "  " + cell("GOT", got_w) + "  " + fmt::format("{:>6}", "TIME") + "\n";
   size_t failed = 0;
   for (const auto& r : results) {
     failed += !r.passed;
-    out += fmt::format("{} {:<42} {:<8} {:<28} {:<44} {:>5.2f}s\n", r.passed ? "✓" : "✗", r.name.substr(0, 42), r.node,
-                       r.expected.substr(0, 28), r.got.substr(0, 44), r.seconds);
+    out += std::string(r.passed ? "✓" : "✗") + " " + cell(r.name, name_w) + "  " + cell(r.node, node_w) + "  " +
+           cell(r.expected, exp_w) + "  " + cell(r.got, got_w) + "  " + fmt::format("{:>5.2f}s", r.seconds) + "\n";
   }
   out += fmt::format("\n{} passed, {} failed\n", results.size() - failed, failed);
   return out;

@@ -1,6 +1,6 @@
 #include "lab/destroy.hpp"
 
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -28,13 +28,13 @@ DestroyReport destroy_actions(const std::vector<Action>& actions, Backend& backe
     backend.undo_step(step, [&](size_t i, const Error* e) {
       if (!e) {
         ++report.removed;
-        spdlog::debug("removed {}", describe(step[i]));
+        log::debug("removed {}", describe(step[i]));
         return;
       }
       report.failures.push_back(fmt::format("removing {}: {}", describe(step[i]), e->what()));
-      spdlog::warn("{}", report.failures.back());
+      log::debug("{}", report.failures.back());
     });
-    spdlog::debug("destroy step {}: {} objects in {:.1f} ms", destroy_step(undos[begin]), end - begin,
+    log::debug("destroy step {}: {} objects in {:.1f} ms", destroy_step(undos[begin]), end - begin,
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     begin = end;
   }

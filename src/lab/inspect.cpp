@@ -13,6 +13,7 @@
 #include "nft/ruleset.hpp"
 #include "node/cgroup.hpp"
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::lab {
 
@@ -55,15 +56,82 @@ json interfaces_of(const HostFacts& facts, const std::string& lab, const topo::N
   return out;
 }
 
-// The node's netlab table, as the kernel lists it (null when it has none).
-json nft_of(const HostFacts& facts, const std::string& lab, const std::string& name) {
+// The node's netlab table as the kernel lists it: chains with their rule counts, and
+// the rules' raw bytecode only when asked (null when the node has no table).
+json nft_of(const HostFacts& facts, const std::string& lab, const std::string& name, bool raw) {
   auto ns = nl::Netns::open(node_pin(facts, lab, name));
   auto tables = nft::list_tables(ns, lab + "-" + name);
   if (std::find(tables.begin(), tables.end(), "netlab") == tables.end()) return nullptr;
   json chains = json::array();
-  for (const auto& c : nft::list_table(ns, lab + "-" + name, "netlab"))
-    chains.push_back({{"name", c.name}, {"hook", c.hook}, {"type", c.type}, {"policy", c.policy}, {"rules", c.rules}});
-  return chains;
+  for (const auto& c : nft::list_table(ns, lab + "-" + name, "netlab")) {
+    json chain = {{"name", c.name}, {"hook", c.hook}, {"type", c.type}, {"policy", c.policy},
+                  {"rules", c.rules.size()}};
+    if (raw) chain["raw"] = c.rules;
+    chains.push_back(chain);
+  }
+  return {{"table", "inet netlab"}, {"chains", chains}};
+}
+
+// NAT rules in the topology's own terms ("masquerade": "eth1", ...).
+json nat_of(const topo::Node* n) {
+  json out = json::array();
+  if (!n) return out;
+  for (const auto& r : n->nat) {
+    switch (r.kind) {
+      case topo::NatKind::kMasquerade: out.push_back({{"masquerade", r.out_iface}}); break;
+      case topo::NatKind::kSnat: {
+        std::string to = r.to ? r.to->str() : "";
+        if (r.to_end) to += "-" + r.to_end->str();
+        out.push_back({{"snat", {{"out", r.out_iface}, {"to", to}}}});
+        break;
+      }
+      case topo::NatKind::kDnat: {
+        std::string to = r.to ? r.to->str() : "";
+        if (r.to_port && r.to_port != r.port) to += ":" + std::to_string(r.to_port);
+        out.push_back({{"dnat", {{"in", r.in_iface}, {"proto", r.proto}, {"port", r.port}, {"to", to}}}});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+json firewall_of(const topo::Node* n) {
+  if (!n || !n->firewall) return nullptr;
+  const auto& f = *n->firewall;
+  auto policy = [](topo::Policy p) { return p == topo::Policy::kDrop ? "drop" : "accept"; };
+  json allow = json::array(), open = json::array();
+  for (const auto& i : f.allow_ifaces) allow.push_back(i);
+  for (const auto& p : f.allow_from) allow.push_back(p.str());
+  for (const auto& p : f.open_ports) open.push_back(p.proto + "/" + std::to_string(p.port));
+  return {{"input", policy(f.input)}, {"forward", policy(f.forward)}, {"allow", allow}, {"open", open}};
+}
+
+// "masquerade eth1; dnat eth1 tcp/8080 -> 192.168.50.2:80; firewall forward drop, allow eth0".
+std::string nat_firewall_text(const json& node) {
+  std::vector<std::string> parts;
+  for (const auto& r : node["nat"]) {
+    if (r.contains("masquerade")) parts.push_back("masquerade " + r["masquerade"].get<std::string>());
+    if (r.contains("snat"))
+      parts.push_back("snat " + r["snat"]["out"].get<std::string>() + " -> " + r["snat"]["to"].get<std::string>());
+    if (r.contains("dnat"))
+      parts.push_back(fmt::format("dnat {} {}/{} -> {}", r["dnat"]["in"].get<std::string>(),
+                                  r["dnat"]["proto"].get<std::string>(), r["dnat"]["port"].get<int>(),
+                                  r["dnat"]["to"].get<std::string>()));
+  }
+  if (!node["firewall"].is_null()) {
+    const auto& f = node["firewall"];
+    std::string t = "firewall input " + f["input"].get<std::string>() + ", forward " + f["forward"].get<std::string>();
+    for (const char* key : {"allow", "open"}) {
+      if (f[key].empty()) continue;
+      t += ", ";
+      t += key;
+      for (const auto& v : f[key]) t += " " + v.get<std::string>();
+    }
+    parts.push_back(t);
+  }
+  if (!parts.empty() && node["nft"].is_null() && node["state"] == "running") parts.push_back("(no nft table loaded!)");
+  return join(parts, "; ");
 }
 
 json limits_of(const topo::Node* n) {
@@ -78,7 +146,7 @@ json limits_of(const topo::Node* n) {
 
 }  // namespace
 
-json inspect_lab(const HostFacts& facts, const std::string& lab) {
+json inspect_lab(const HostFacts& facts, const std::string& lab, bool raw) {
   LabState state = read_lab_state(facts, lab);
   const topo::Lab* topology = state.topology ? &*state.topology : nullptr;
   auto cgroups = node::make_cgroups();
@@ -98,6 +166,8 @@ json inspect_lab(const HostFacts& facts, const std::string& lab) {
                  {"limits", limits_of(tn)},
                  {"usage", nullptr},
                  {"interfaces", json::array()},
+                 {"nat", nat_of(tn)},
+                 {"firewall", firewall_of(tn)},
                  {"nft", nullptr}};
     if (n.running) {
       try {
@@ -106,7 +176,7 @@ json inspect_lab(const HostFacts& facts, const std::string& lab) {
       } catch (const Error&) {
       }
       node["interfaces"] = interfaces_of(facts, lab, tn, topology, n.name);
-      node["nft"] = nft_of(facts, lab, n.name);
+      node["nft"] = nft_of(facts, lab, n.name, raw);
     }
     info["nodes"].push_back(node);
   }
@@ -146,6 +216,9 @@ std::string render_inspect(const json& info) {
     for (const auto& i : n["interfaces"]) {
       if (!ifaces.empty()) ifaces += ", ";
       ifaces += i["name"].get<std::string>();
+      // A link `netlab link down` took down (or a peer gone) shows as such.
+      if (!i["up"].get<bool>()) ifaces += " DOWN";
+      else if (!i["carrier"].get<bool>()) ifaces += " NO-CARRIER";
       for (const auto& a : i["addresses"]) ifaces.append(" ").append(a.get<std::string>());
       if (!i["peer"].is_null()) ifaces.append(" -> ").append(i["peer"].get<std::string>());
       if (i.contains("egress") && !i["egress"].is_null())
@@ -155,6 +228,10 @@ std::string render_inspect(const json& info) {
                        n["state"].get<std::string>(), n["pid"].get<int>(), n["image"].get<std::string>(), mem, cpu,
                        ifaces);
   }
+  std::string rules;
+  for (const auto& n : info["nodes"])
+    if (std::string t = nat_firewall_text(n); !t.empty()) rules += fmt::format("{:<12} {}\n", n["name"].get<std::string>(), t);
+  if (!rules.empty()) out += "\nNODE         NAT AND FIREWALL\n" + rules;
   if (!info["bridges"].empty()) {
     out += "\nBRIDGE       PORTS\n";
     for (const auto& b : info["bridges"]) {

@@ -12,8 +12,9 @@
 
 namespace netlab::lab {
 
-/// Throws LabConflict(ENOENT) when the lab is not deployed.
-nlohmann::json inspect_lab(const HostFacts& facts, const std::string& lab);
+/// Throws LabConflict(ENOENT) when the lab is not deployed. `raw` adds each nft
+/// chain's rules as the kernel's bytecode dump.
+nlohmann::json inspect_lab(const HostFacts& facts, const std::string& lab, bool raw = false);
 
 /// The same data as a table.
 std::string render_inspect(const nlohmann::json& info);

@@ -9,8 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
+#include "lab/state.hpp"
+#include "topology/parse.hpp"
 #include "util/strings.hpp"
 
 namespace fs = std::filesystem;
@@ -31,6 +33,38 @@ void remove_state_dir(const std::string& dir) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) throw Error(ec.value(), "removing state directory {}", dir);
+}
+
+bool overlaps(const topo::Prefix& a, const topo::Prefix& b) {
+  if (a.addr.is_v6() != b.addr.is_v6()) return false;
+  int len = std::min(a.len, b.len);
+  return topo::Prefix{a.addr, len}.network() == topo::Prefix{b.addr, len}.network();
+}
+
+// Two labs' host-attached bridges on one host subnet would both route it from the
+// host, and each lab's traffic would reach the other's bridge: refuse the second.
+void refuse_host_overlap(const topo::Lab& lab, const HostFacts& facts) {
+  std::vector<std::pair<const topo::Bridge*, const topo::Prefix*>> ours;
+  for (const auto& b : lab.bridges)
+    if (b.host)
+      for (const auto& p : b.host->addresses) ours.push_back({&b, &p});
+  if (ours.empty()) return;
+  for (const auto& other : list_labs(facts)) {
+    if (other == lab.name) continue;
+    Diagnostics diags;
+    auto theirs = topo::load_file(saved_topology_path(facts, other), diags);
+    if (!theirs) continue;  // deployed without a saved copy, or unreadable: nothing to compare
+    for (const auto& tb : theirs->bridges) {
+      if (!tb.host) continue;
+      for (const auto& tp : tb.host->addresses)
+        for (const auto& [b, p] : ours)
+          if (overlaps(*p, tp))
+            throw LabConflict(EADDRINUSE,
+                              "bridge {} of lab {} would put {} on the host, which overlaps {} of bridge {} "
+                              "of lab {} (deployed); give it another subnet or destroy lab {}",
+                              b->name, lab.name, p->str(), tp.str(), tb.name, other, other);
+    }
+  }
 }
 
 }  // namespace
@@ -78,6 +112,12 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   if (::access(jpath.c_str(), F_OK) == 0)
     throw LabConflict(EEXIST, "lab {} is already deployed (netlab destroy --lab {} first)", lab.name,
                 lab.name);
+  try {
+    refuse_host_overlap(lab, facts);
+  } catch (const LabConflict&) {
+    remove_state_dir(lab_dir(facts, lab.name));  // made by the lock above; nothing else exists yet
+    throw;
+  }
 
   Plan p = plan(lab, facts);
   auto backend = make(&lab);
@@ -87,10 +127,10 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
     try {
       write_file(lab_dir(facts, lab.name) + "/topology.toml", read_file(lab.file), 0600);
     } catch (const Error& e) {
-      spdlog::debug("not saving the topology: {}", e.what());
+      log::debug("not saving the topology: {}", e.what());
     }
   }
-  spdlog::info("deploying lab {}: {} nodes, {} links, {} actions", lab.name, lab.nodes.size(),
+  log::debug("deploying lab {}: {} nodes, {} links, {} actions", lab.name, lab.nodes.size(),
                lab.links.size(), p.actions.size());
   try {
     apply(p, *backend, journal, options);
@@ -102,7 +142,7 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
   r.actions = p.actions.size();
   r.seconds = seconds_since(t0);
   r.kernel_requests = backend->requests_sent();
-  spdlog::info("lab {} is up ({} actions in {:.2f} s)", lab.name, r.actions, r.seconds);
+  log::debug("lab {} is up ({} actions in {:.2f} s)", lab.name, r.actions, r.seconds);
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include "netlink/addr.hpp"
 #include "netlink/link.hpp"
 #include "netlink/netns.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::lab {
 
@@ -32,10 +33,13 @@ FoundLink find_link(const HostFacts& facts, const std::string& lab_name, const s
   LabState state = read_lab_state(facts, lab_name);
   if (!state.topology) throw LabConflict(ENOENT, "lab {} has no saved topology", lab_name);
   FoundLink found{std::move(lock), plan(*state.topology, facts), {}};
+  std::vector<std::string> known;  // node:iface ends, for "did you mean"
   for (const auto& action : found.plan.actions) {
     const auto* v = std::get_if<CreateVeth>(&action);
     if (!v) continue;
     VethEnd a{v->a_ns, v->a_name, v->a_ifindex}, b{v->b_ns, v->b_name, v->b_ifindex};
+    for (const auto* e : {&a, &b})
+      if (e->ns != kFabricNs && e->ns != kHostNs) known.push_back(e->ns + ":" + e->name);
     if (a.ns + ":" + a.name == endpoint) {
       found.ends[0] = a, found.ends[1] = b;
       return found;
@@ -45,7 +49,10 @@ FoundLink find_link(const HostFacts& facts, const std::string& lab_name, const s
       return found;
     }
   }
-  throw LabConflict(ENOENT, "lab {} has no link with endpoint \"{}\"", lab_name, endpoint);
+  std::string best = closest_match(endpoint, known);
+  throw LabConflict(ENOENT, "lab {} has no link with endpoint \"{}\"{}", lab_name, endpoint,
+                    best.empty() ? std::string(endpoint.find(':') == std::string::npos ? " (write NODE:IFACE)" : "")
+                                 : " (did you mean \"" + best + "\"?)");
 }
 
 std::string pin_of(const HostFacts& facts, const std::string& lab_name, const std::string& ns) {

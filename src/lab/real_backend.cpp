@@ -6,8 +6,9 @@
 
 #include <chrono>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <filesystem>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 #include <net/if.h>
 
@@ -208,10 +209,35 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {
     auto now = std::chrono::steady_clock::now();
-    spdlog::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
+    log::debug("nodes: {} in {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - t0).count());
     t0 = now;
   };
+  // Nodes set themselves up while later ones are cloned; at most `window`
+  // are awaited at once (each holds a pidfd and a status pipe until READY),
+  // so descriptors do not grow with the lab.
+  const size_t window = node_window();
+  size_t awaited = 0;
+  std::vector<std::pair<std::string, int>> exec_failures;
+  auto await_until = [&](size_t in_flight) {
+    while (started.size() - awaited > in_flight) {
+      size_t end = std::min(started.size(), awaited + std::max<size_t>(1, window / 2));
+      std::vector<node::Started*> chunk;
+      for (size_t k = awaited; k < end; ++k) chunk.push_back(&started[k]);
+      try {
+        node::wait_ready(chunk, kReadyTimeoutMs);
+      } catch (node::NodeError& e) {
+        throw ActionError(started_index[awaited + e.index()], std::move(e));
+      }
+      for (size_t k = awaited; k < end; ++k) {
+        if (started[k].exec_failures) exec_failures.emplace_back(started[k].name, started[k].exec_failures);
+        started[k].pidfd.reset();
+        started[k].ready.reset();
+      }
+      awaited = end;
+    }
+  };
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (on_batch_progress && i % 64 == 63) on_batch_progress(i + 1);
     if (i > 0 && batch[i].index() != batch[i - 1].index())
       lap(std::holds_alternative<PrepareRootfs>(batch[i]) ? "cgroups" : "rootfs directories");
     try {
@@ -234,6 +260,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                      },
                      [&](StartNode& s) {
                        const auto& n = lab_->nodes[s.node_index];
+                       await_until(window - 1);
                        started.push_back(node::start_node(node_spec(n), cgroups()));
                        started_index.push_back(i);
                        s.pid = started.back().pid;
@@ -249,19 +276,22 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   }
   lap("clones");
   auto started_at = std::chrono::steady_clock::now();
-  std::vector<node::Started*> waiting;
-  for (auto& s : started) waiting.push_back(&s);
-  try {
-    node::wait_ready(waiting, kReadyTimeoutMs);
-  } catch (node::NodeError& e) {
-    throw ActionError(started_index[e.index()], std::move(e));
-  }
-  spdlog::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
+  await_until(0);
+  log::debug("nodes: {} set up {:.1f} ms after the last clone", started.size(),
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_at).count());
-  for (const auto& s : started)
-    if (s.exec_failures)
-      spdlog::warn("node {}: {} exec command(s) failed; see {}/log", s.name, s.exec_failures,
-                   node_dir(facts_, lab_name_, s.name));
+  for (const auto& [name, failures] : exec_failures)
+    log::warn("node {}: {} exec command(s) failed; see {}/log", name, failures, node_dir(facts_, lab_name_, name));
+}
+
+size_t RealBackend::node_window() {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  // What a deploy keeps open besides the nodes in flight: stdio, the slots of
+  // node starts, host and fabric namespaces and sockets, the store, the
+  // cached namespaces, the threads' procfs instances, cgroup directories.
+  constexpr size_t kFixed = 96;
+  size_t limit = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
+  return std::clamp<size_t>(limit > kFixed ? (limit - kFixed) / 3 : 1, 1, 128);
 }
 
 void RealBackend::undo_step(std::span<const Undo> undos, const std::function<void(size_t, const Error*)>& done) {

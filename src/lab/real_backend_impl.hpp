@@ -11,6 +11,7 @@
 #include "lab/backend.hpp"
 #include "lab/plan.hpp"
 #include "netlink/netns.hpp"
+#include "netlink/netns_store.hpp"
 #include "netlink/socket.hpp"
 #include "nft/ruleset.hpp"
 #include "node/cgroup.hpp"
@@ -35,10 +36,16 @@ class RealBackend : public Backend {
  private:
   // real_backend_net.cpp
   std::string ns_label(const std::string& ns) const;
+  /// The namespace `ns` (host, fabric or a node), from a small cache; a
+  /// reference stays valid until the next call for another node.
   nl::Netns& netns(const std::string& ns);
+  /// A node's namespace, opened afresh (from the store, else its pin).
+  nl::Netns open_node_netns(const std::string& node);
   nl::RtnlSocket& socket(const std::string& ns);
   uint32_t host_ifindex(const std::string& name);
   void run_namespaces(std::span<Action> batch);
+  /// Refuses a lab the host's limits (namespaces, pids, open files) cannot hold.
+  void check_host_limits(size_t nodes, size_t contained) const;
   void run_links(std::span<Action> batch);
   void run_net_config(std::span<Action> batch);
   void run_pins(std::span<Action> batch);
@@ -52,6 +59,8 @@ class RealBackend : public Backend {
   std::string host_uplink();
   void run_host(std::span<Action> batch);
   void run_nodes(std::span<Action> batch);
+  /// Nodes started but not yet READY at once, from the open-files limit.
+  static size_t node_window();
   node::NodeSpec node_spec(const topo::Node& n);
   const node::IdRange& userns_range();
   /// Who owns a node's image files on the host: a contained node's root.
@@ -67,8 +76,12 @@ class RealBackend : public Backend {
   std::string lab_name_;
   nl::Netns host_;
   nl::Netns fabric_;
-  std::map<std::string, nl::Netns> node_ns_;
-  std::map<std::string, nl::RtnlSocket> sockets_;
+  // Node namespaces are held by the store from their creation until their
+  // pins exist, and reopened by name when a step needs one: descriptors in use
+  // do not grow with the lab (the cache below is bounded).
+  std::unique_ptr<nl::NetnsStore> store_;
+  std::map<std::string, nl::Netns> node_ns_;      // at most kCachedNetns
+  std::map<std::string, nl::RtnlSocket> sockets_;  // host and fabric; a node's only while in use
   uint64_t closed_socket_requests_ = 0;
   std::unique_ptr<node::Cgroups> cgroups_;
   std::string busybox_image_[2];  // [contained]

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -35,7 +35,7 @@ Netns Netns::create(const std::function<void()>& inside) {
   }
   if (::setns(original.fd(), CLONE_NEWNET) < 0) {
     // The thread would stay in the new namespace: nothing after this is safe.
-    spdlog::critical("cannot return to the original network namespace: {}", describe_errno(errno));
+    log::critical("cannot return to the original network namespace: {}", describe_errno(errno));
     std::abort();
   }
   return created;
@@ -117,7 +117,7 @@ NetnsSwitch::NetnsSwitch(const Netns& target) : original_(Netns::current()) {
 
 NetnsSwitch::~NetnsSwitch() {
   if (::setns(original_.fd(), CLONE_NEWNET) < 0) {
-    spdlog::critical("cannot return to the original network namespace: {}", describe_errno(errno));
+    log::critical("cannot return to the original network namespace: {}", describe_errno(errno));
     std::abort();
   }
 }

@@ -8,7 +8,7 @@
 
 #include <cerrno>
 #include <functional>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 #include "util/error.hpp"
 
@@ -21,7 +21,7 @@ constexpr int kRcvBuf = 8 << 20;  // acks of a 1000-request window fit with room
 void set_opt(int fd, int opt, const char* name) {
   int one = 1;
   if (::setsockopt(fd, SOL_NETLINK, opt, &one, sizeof one) < 0)
-    spdlog::debug("netlink: cannot set {}: {}", name, describe_errno(errno));
+    log::debug("netlink: cannot set {}: {}", name, describe_errno(errno));
 }
 
 // Parses an NLMSG_ERROR into errnum and extack.
@@ -103,8 +103,8 @@ std::vector<Ack> RtnlSocket::commit(Batch& batch, size_t window) {
       h->nlmsg_seq = ++seq_;
       h->nlmsg_pid = 0;
       h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-      SPDLOG_TRACE("netlink {}: send type {} flags {:#x} seq {} len {}", ns_name_, h->nlmsg_type,
-                   h->nlmsg_flags, h->nlmsg_seq, h->nlmsg_len);
+      log::trace("netlink {}: send type {} flags {:#x} seq {} len {}", ns_name_, h->nlmsg_type,
+                 h->nlmsg_flags, h->nlmsg_seq, h->nlmsg_len);
       tx.append(reinterpret_cast<const char*>(h), NLMSG_ALIGN(h->nlmsg_len));
     }
     sockaddr_nl kernel{};
@@ -125,13 +125,13 @@ std::vector<Ack> RtnlSocket::commit(Batch& batch, size_t window) {
         if (h->nlmsg_seq < first_seq || h->nlmsg_seq > seq_) continue;  // stale
         Ack& a = acks[next + (h->nlmsg_seq - first_seq)];
         parse_error(h, a.errnum, a.extack);
-        SPDLOG_TRACE("netlink {}: ack seq {} errno {}", ns_name_, h->nlmsg_seq, a.errnum);
+        log::trace("netlink {}: ack seq {} errno {}", ns_name_, h->nlmsg_seq, a.errnum);
         --pending;
       }
     }
     next = end;
   }
-  spdlog::debug("netlink {}: {} requests", ns_name_, batch.size());
+  log::debug("netlink {}: {} requests", ns_name_, batch.size());
   return acks;
 }
 

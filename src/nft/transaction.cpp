@@ -14,7 +14,7 @@
 #include <functional>
 #include <fmt/format.h>
 #include <map>
-#include <spdlog/spdlog.h>
+#include "util/log.hpp"
 
 #include "nft/rules.hpp"
 #include "util/error.hpp"
@@ -173,7 +173,7 @@ void apply_table(const nl::Netns& ns, const std::string& ns_name, const TableSpe
   std::string extack;
   auto [errnum, what] = send(s, b, ns_name, &extack);
   check(errnum, what, extack, spec.name, ns_name);
-  spdlog::debug("nft {}: {} in one transaction ({} chains, {} rules)", ns_name, spec.str(), o.chains.size(),
+  log::debug("nft {}: {} in one transaction ({} chains, {} rules)", ns_name, spec.str(), o.chains.size(),
                 o.rules.size());
 }
 

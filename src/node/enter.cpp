@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,10 +12,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "node/caps.hpp"
 #include "node/exec_as.hpp"
 #include "node/spawn.hpp"
+#include "node/terminal.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -55,16 +58,37 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
   if (userns && (::setresgid(0, 0, 0) < 0 || ::setgroups(0, nullptr) < 0 || ::setresuid(0, 0, 0) < 0))
     throw_errno("becoming root of the node's user namespace");
 
+  // The program's terminal: a pty of the node's own devpts (opened now, as
+  // the node's root in its mount namespace), never the caller's.
+  StdioPlan plan = plan_stdio(spec.interactive);
+  Pty pty;
+  if (plan.pty) {
+    pty = open_node_pty();
+    if (spec.user && ::fchown(pty.slave.get(), spec.user->first, spec.user->second) < 0)
+      throw_errno("giving the node's pty to user {}:{}", spec.user->first, spec.user->second);
+    prepare_pty(plan, pty);
+  }
+  // Until the program execs, this process and its child hold the caller's
+  // terminal; the child is in the node's PID namespace. Not dumpable: no
+  // process of the node may ptrace them, open their /proc/PID/fd or take a
+  // descriptor with pidfd_getfd (exec makes the program dumpable again).
+  if (::prctl(PR_SET_DUMPABLE, 0) < 0) throw_errno("making netlab exec non-dumpable");
+  block_relay_signals();
   pid_t child = ::fork();
   if (child < 0) throw_errno("fork");
   if (child == 0) {
+    unblock_relay_signals();
+    if (int rc = attach_child_stdio(plan, pty.slave.get()); rc < 0) {
+      std::fprintf(stderr, "netlab exec: setting up the command's terminal: %s\n", std::strerror(-rc));
+      ::_exit(126);
+    }
     if (::chdir("/") < 0) ::_exit(126);
     if (!spec.workdir.empty() && ::chdir(spec.workdir.c_str()) < 0) (void)::chdir("/");
+    std::string term = std::getenv("TERM") ? std::getenv("TERM") : "xterm";
     ::clearenv();
     ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
     ::setenv("HOME", "/root", 1);
-    const char* term = std::getenv("TERM");
-    ::setenv("TERM", term ? term : "xterm", 1);
+    ::setenv("TERM", term.c_str(), 1);
     for (const auto& [k, v] : spec.env) ::setenv(k.c_str(), v.c_str(), 1);
     // The same capabilities as the node's own processes, not netlab's.
     if (int rc = restrict_bounding_set(spec.sys_admin || userns); rc < 0) {
@@ -73,13 +97,8 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
     }
     exec_as(spec.user, spec.argv, "netlab exec");
   }
-  // The terminal's signals go to the command (same process group); we only wait.
-  ::signal(SIGINT, SIG_IGN);
-  ::signal(SIGQUIT, SIG_IGN);
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw_errno("waiting for the command");
-  }
+  pty.slave.reset();  // the pty hangs up when the program's side is all closed
+  int status = relay_and_wait(child, plan, std::move(pty.master));
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
 }

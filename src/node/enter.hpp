@@ -25,10 +25,13 @@ struct EnterSpec {
   std::optional<std::pair<uint32_t, uint32_t>> user;
   std::string workdir;  // "" = /; one that is missing in the node leaves the command in /
   bool sys_admin = false;
+  bool interactive = false;  // `netlab shell`: always a pty (see node/terminal.hpp)
 };
 
-/// Runs argv inside the node with stdin/stdout/stderr inherited and returns its
-/// exit code (128 + signal when killed). Throws Error(ESRCH) when the node is
+/// Runs argv inside the node in a session of its own and returns its exit code
+/// (128 + signal when killed). Pipes and files on stdin/stdout/stderr pass
+/// through; terminals never do: the program gets a pty of the node's devpts
+/// instead, relayed to the caller's terminal (always, when `interactive`). Throws Error(ESRCH) when the node is
 /// not running (or its pid now belongs to another process).
 int exec_in_node(const EnterSpec& spec, Cgroups& cgroups);
 

@@ -139,8 +139,18 @@ bool executable(const std::string& path) { return !path.empty() && ::access(path
 
 // $NETLAB_INIT, else beside the running program (the build tree, or bin/ with
 // ../libexec/netlab/ when installed), else where the build put it.
+std::string& init_override() {
+  static std::string path;
+  return path;
+}
+
 const std::string& init_program() {
   static std::string found;
+  if (!init_override().empty()) {
+    if (!executable(init_override()))
+      throw Error(errno, "the node init program {} is not executable", init_override());
+    return init_override();
+  }
   if (!found.empty()) return found;
   std::vector<std::string> tried;
   if (const char* env = std::getenv("NETLAB_INIT"); env && *env) {
@@ -356,7 +366,9 @@ void wait_ready(const std::vector<Started*>& nodes, int timeout_ms) {
   }
 }
 
-std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms) {
+namespace {
+
+std::vector<std::optional<Error>> kill_chunk(std::span<const NodeProcess> nodes, int timeout_ms) {
   std::vector<std::optional<Error>> result(nodes.size());
   std::vector<Fd> fds(nodes.size());
   // Every node is signalled before any is waited for: their exits (PID
@@ -412,9 +424,27 @@ std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes,
   return result;
 }
 
+}  // namespace
+
+std::vector<std::optional<Error>> kill_nodes(std::span<const NodeProcess> nodes, int timeout_ms) {
+  // In chunks: each node's pidfd stays open from its signal until its exit,
+  // and descriptors must not grow with the lab. A chunk's nodes still die side
+  // by side.
+  constexpr size_t kChunk = 512;
+  std::vector<std::optional<Error>> result;
+  result.reserve(nodes.size());
+  for (size_t from = 0; from < nodes.size(); from += kChunk) {
+    auto part = kill_chunk(nodes.subspan(from, std::min(kChunk, nodes.size() - from)), timeout_ms);
+    for (auto& r : part) result.push_back(std::move(r));
+  }
+  return result;
+}
+
 void kill_node(pid_t pid, uint64_t start_time, int timeout_ms) {
   NodeProcess one{pid, start_time};
   if (auto& e = kill_nodes({&one, 1}, timeout_ms).front()) throw *e;
 }
+
+void set_init_program(const std::string& path) { init_override() = path; }
 
 }  // namespace netlab::node

@@ -49,6 +49,9 @@ void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file
 /// (a deploy: before its namespaces); otherwise the first start does it.
 void prepare_node_starts();
 
+/// The node init program to exec from now on, ahead of $NETLAB_INIT and the places
+/// looked at by default (the C++ API passes the one installed with the library).
+void set_init_program(const std::string& path);
 
 /// Starts the node and returns once it runs inside its cgroup (not once it is set up).
 Started start_node(const NodeSpec& spec, Cgroups& cgroups);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -69,10 +70,16 @@ class Writer {
   void link(const std::string& a, const std::string& b) {
     links_ += fmt::format("\n[[links]]\nendpoints = [\"{}\", \"{}\"]\n", a, b);
   }
-  std::string text() const { return out_ + bridges_ + nodes_ + links_; }
+  /// A reachability check `netlab test` runs: `from` pings `to` (a node: its first address).
+  void check(const std::string& from, const std::string& to) {
+    if (from == to) return;
+    checks_ += fmt::format("\n[[checks]]\nname = \"{} reaches {}\"\nkind = \"ping\"\nfrom = \"{}\"\nto = \"{}\"\n",
+                           from, to, from, to);
+  }
+  std::string text() const { return out_ + bridges_ + nodes_ + links_ + checks_; }
 
  private:
-  std::string out_, bridges_, nodes_, links_;
+  std::string out_, bridges_, nodes_, links_, checks_;
 };
 
 std::string route(uint32_t net, int len, uint32_t via) {
@@ -90,6 +97,9 @@ void add_range_routes(std::vector<std::string>& routes, const Pool& pool, uint32
 void need(bool ok, const std::string& what) {
   if (!ok) throw Error(EINVAL, "generate: {}", what);
 }
+
+// Checks of generated labs span at most this many routers (a ping's TTL is 64).
+constexpr int kCheckHops = 60;
 
 // Point-to-point link i uses pool.base + 2i (a end) and + 2i + 1 (b end), /31.
 uint32_t p2p(const Pool& pool, uint32_t link, int end) { return pool.base + 2 * link + static_cast<uint32_t>(end); }
@@ -111,6 +121,13 @@ std::string gen_line(const GenerateSpec& s, Writer& w) {
     w.node(node);
   }
   for (int i = 0; i + 1 < n; ++i) w.link(fmt::format("r{}:eth1", i + 1), fmt::format("r{}:eth0", i + 2));
+  // Pings live 64 hops: checks span at most kCheckHops routers.
+  w.check("r1", fmt::format("r{}", std::min(n, kCheckHops + 1)));
+  w.check(fmt::format("r{}", std::min(n, kCheckHops + 1)), "r1");
+  if (n > kCheckHops + 1) {
+    w.check(fmt::format("r{}", n), fmt::format("r{}", n - kCheckHops));
+    w.check(fmt::format("r{}", n - kCheckHops), fmt::format("r{}", n));
+  }
   return w.text();
 }
 
@@ -144,6 +161,10 @@ std::string gen_ring(const GenerateSpec& s, Writer& w) {
     w.node(node);
   }
   for (int j = 0; j < n; ++j) w.link(fmt::format("r{}:eth1", j + 1), fmt::format("r{}:eth0", (j + 1) % n + 1));
+  std::string far = fmt::format("r{}", 1 + std::min(n / 2, kCheckHops));
+  w.check("r1", far);
+  w.check(far, "r1");
+  w.check("r1", fmt::format("r{}", n));  // the other way round the ring
   return w.text();
 }
 
@@ -151,6 +172,13 @@ int prefix_for(uint64_t hosts) {  // smallest prefix with room for hosts + netwo
   int len = 30;
   while (len > 0 && (uint64_t{1} << (32 - len)) < hosts + 2) --len;
   return len;
+}
+
+// Reachability checks from the first node to the middle and the last, and back.
+void end_to_end_checks(Writer& w, const std::string& first, const std::string& middle, const std::string& last) {
+  w.check(first, last);
+  w.check(last, first);
+  if (middle != first && middle != last) w.check(first, middle);
 }
 
 std::string gen_star(const GenerateSpec& s, Writer& w) {
@@ -169,6 +197,7 @@ std::string gen_star(const GenerateSpec& s, Writer& w) {
     w.node(node);
   }
   for (int i = 0; i < n; ++i) w.link(fmt::format("h{}:eth0", i + 1), "sw");
+  end_to_end_checks(w, "h1", fmt::format("h{}", (n + 1) / 2), fmt::format("h{}", n));
   return w.text();
 }
 
@@ -213,6 +242,11 @@ std::string gen_tree(const GenerateSpec& s, Writer& w) {
   walk(0, 0, -1);
   for (auto& n : nodes) w.node(n);
   for (auto& [a, b] : links) w.link(a, b);
+  // In pre-order r(d+1) is the first node at depth d; the last node is the deepest, rightmost.
+  std::string deep = fmt::format("r{}", std::min(s.depth, kCheckHops) + 1);
+  w.check("r1", deep);
+  w.check(deep, "r1");
+  if (2 * s.depth <= kCheckHops) w.check(deep, fmt::format("r{}", total));
   return w.text();
 }
 
@@ -265,6 +299,11 @@ std::string gen_clos(const GenerateSpec& s, Writer& w) {
     w.link(fmt::format("l{}:eth0", l + 1), fmt::format("lan{}", l + 1));
     for (int h = 0; h < s.hosts_per_leaf; ++h) w.link(fmt::format("l{}h{}:eth0", l + 1, h + 1), fmt::format("lan{}", l + 1));
   }
+  auto host = [&](int leaf) {
+    return s.hosts_per_leaf > 0 ? fmt::format("l{}h1", leaf) : fmt::format("l{}", leaf);
+  };
+  end_to_end_checks(w, host(1), host((s.leaves + 1) / 2), host(s.leaves));
+  w.check(host(1), "s1");
   return w.text();
 }
 
@@ -287,6 +326,10 @@ std::string generate(const GenerateSpec& spec) {
     name = kinds[static_cast<int>(spec.kind)];
     if (spec.n > 0) name += std::to_string(spec.n);
   }
+  // The same rule as validation's for a lab name: a generated file always validates.
+  bool ok = !name.empty() && name.size() <= kMaxLabName && name.front() != '-';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  need(ok, fmt::format("lab name \"{}\" must match [a-z0-9][a-z0-9-]* and be at most {} bytes", name, kMaxLabName));
   Writer w(name);
   switch (spec.kind) {
     case GenerateKind::kLine: return gen_line(spec, w);

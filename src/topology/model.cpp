@@ -45,9 +45,14 @@ std::string Endpoint::str() const {
 }
 
 int Lab::find_node(const std::string& n) const {
-  for (size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i].name == n) return static_cast<int>(i);
-  return -1;
+  std::lock_guard lock(node_index_.mutex);
+  auto& map = node_index_.map;
+  auto hit = [&](int i) { return i >= 0 && static_cast<size_t>(i) < nodes.size() && nodes[static_cast<size_t>(i)].name == n; };
+  if (auto it = map.find(n); it != map.end() && hit(it->second) && map.size() == nodes.size()) return it->second;
+  map.clear();
+  for (size_t i = 0; i < nodes.size(); ++i) map.emplace(nodes[i].name, static_cast<int>(i));  // the first of a name wins
+  auto it = map.find(n);
+  return it != map.end() && hit(it->second) ? it->second : -1;
 }
 
 int Lab::find_bridge(const std::string& n) const {

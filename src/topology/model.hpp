@@ -4,6 +4,9 @@
 // Knows nothing of netlink, processes or the kernel.
 #pragma once
 
+#include <mutex>
+#include <unordered_map>
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -220,8 +223,22 @@ struct Lab {
   HostConfig host;
   SourcePos pos;
 
-  int find_node(const std::string& name) const;    // -1 if absent
+  int find_node(const std::string& name) const;    // -1 if absent; O(1) after the first call
   int find_bridge(const std::string& name) const;  // -1 if absent
+
+ private:
+  // Name -> index of `nodes`, rebuilt when it no longer matches (the model is
+  // plain data that callers edit). A deploy looks nodes up by name for every
+  // action: a linear search made that O(N^2) at ten thousand nodes. Copies
+  // start without it; a mutex keeps it safe for the threads of a phase.
+  struct NodeIndex {
+    NodeIndex() = default;
+    NodeIndex(const NodeIndex&) {}
+    NodeIndex& operator=(const NodeIndex&) { return *this; }
+    std::mutex mutex;
+    std::unordered_map<std::string, int> map;
+  };
+  mutable NodeIndex node_index_;
 };
 
 /// Limits derived from names (documented in docs/topology.md).

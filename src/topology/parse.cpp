@@ -15,6 +15,7 @@
 
 #include "image/reference.hpp"
 #include "topology/parse_context.hpp"
+#include "topology/sysctls.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -161,13 +162,17 @@ class Parser {
     return std::nullopt;
   }
 
-  // Flattens nested tables: [sysctls] net.ipv4.ip_forward = 1 is a nested table in TOML.
-  void flatten(const toml::table& t, const std::string& prefix, const std::string& what,
+  // Flattens nested tables: [sysctls] net.ipv4.ip_forward = 1 is a nested table
+  // in TOML. Keys a node may not set (host-global, malformed) are refused here,
+  // at the key, for [defaults] once and for each node that writes them.
+  void sysctls(const toml::table& t, const std::string& prefix, const std::string& what,
                std::map<std::string, std::string>& out) {
     for (auto&& [k, v] : t) {
       std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       if (auto sub = v.as_table()) {
-        flatten(*sub, key, what, out);
+        sysctls(*sub, key, what, out);
+      } else if (std::string why = sysctl_refusal(key); !why.empty()) {
+        ctx_.error(at(k), fmt::format("sysctl \"{}\" {}", key, why));
       } else if (auto s = scalar_text(v, what + "." + key)) {
         out[key] = *s;
       }
@@ -268,7 +273,7 @@ class Parser {
       }
     }
     if (auto n = t.get("sysctls")) {
-      if (auto tbl = n->as_table()) flatten(*tbl, "", where + " sysctls", node.sysctls);
+      if (auto tbl = n->as_table()) sysctls(*tbl, "", where + " sysctls", node.sysctls);
       else wrong_type(*n, where + " sysctls", "a table");
     }
   }

@@ -208,7 +208,8 @@ bool read_all(int fd, void* buf, size_t size) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       ++ready.exec_failures;
-      std::fprintf(stderr, "netlab-init: exec command failed (status %d)\n", status);
+      std::fprintf(stderr, "netlab-init: exec command failed (%s %d)\n", WIFEXITED(status) ? "exit code" : "signal",
+                   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     }
   }
   if (!spec.cmd.empty()) run(spec, spec.cmd);  // started before READY: deploy returns with it running

@@ -31,7 +31,7 @@ static void add_attr(struct nlmsghdr* n, int type, const void* data, int len) {
 
 // Sends one request; for a dump, collects interface names into `names`.
 // Returns 0 or -errno.
-static int talk(struct nlmsghdr* req, char names[][IFNAMSIZ], int* count, int* first_index) {
+static int talk(struct nlmsghdr* req, char names[][IFNAMSIZ], int* count, int* indices) {
   req->nlmsg_seq = ++seq;
   if (send(fd, req, req->nlmsg_len, 0) < 0) return -errno;
   static char buf[65536];
@@ -48,7 +48,7 @@ static int talk(struct nlmsghdr* req, char names[][IFNAMSIZ], int* count, int* f
       for (struct rtattr* a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
         if (a->rta_type != IFLA_IFNAME || *count >= 64) continue;
         snprintf(names[*count], IFNAMSIZ, "%s", (char*)RTA_DATA(a));
-        if (*count == 0 || first_index[0] == 1) first_index[0] = ifi->ifi_index, first_index[1] = *count;
+        indices[*count] = ifi->ifi_index;
         ++*count;
       }
     }
@@ -90,8 +90,8 @@ int main(int argc, char** argv) {
     req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     add_attr(&req.n, IFLA_TARGET_NETNSID, &nsid, sizeof nsid);
     char names[64][IFNAMSIZ];
-    int count = 0, first[2] = {1, 0};
-    int rc = talk(&req.n, names, &count, first);
+    int count = 0, indices[64];
+    int rc = talk(&req.n, names, &count, indices);
     if (rc < 0) {
       printf("list %d: refused %s\n", nsid, strerrorname_np(-rc));
       continue;
@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
         req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
         req.i.ifi_change = IFF_UP;
         req.i.ifi_flags = 0;
+        req.i.ifi_index = indices[k];
         add_attr(&req.n, IFLA_TARGET_NETNSID, &nsid, sizeof nsid);
-        add_attr(&req.n, IFLA_IFNAME, names[k], (int)strlen(names[k]) + 1);
         rc = talk(&req.n, NULL, NULL, NULL);
         printf("%s %d %s: %s%s\n", step == 0 ? "down" : "delete", nsid, names[k], rc < 0 ? "refused " : "ok",
                rc < 0 ? strerrorname_np(-rc) : "");
