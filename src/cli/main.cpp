@@ -27,6 +27,7 @@ const std::vector<Verb>& verb_table() {
       {"link", "change a deployed link (impairments, up/down)", run_link},
       {"logs", "print (or follow) what a node's exec and cmd wrote", run_logs},
       {"capture", "capture packets on a node, bridge or every link (pcap, pcapng, text)", run_capture},
+      {"images", "list, pull and remove container images (OCI, docker-archive, registries)", run_images},
       {"help", "show the help of netlab or of one verb", run_help},
       {"version", "print netlab's version", run_version},
       {"completion", "print a bash or zsh completion script", run_completion},

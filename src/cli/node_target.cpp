@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.hpp"
+#include "lab/image_defaults.hpp"
 #include "lab/state.hpp"
 #include "node/enter.hpp"
 #include "topology/names.hpp"
@@ -50,6 +51,12 @@ int run_in_node(const lab::HostFacts& facts, const std::string& lab_name, const 
       if (i >= 0) {
         spec.env = state.topology->nodes[i].env;
         if (auto u = state.topology->nodes[i].user) spec.user = std::make_pair(u->uid, u->gid);
+        // A node of a container image: its Env, User and WorkingDir too (as docker exec).
+        if (auto d = lab::stored_process_defaults(facts, state.topology->nodes[i])) {
+          spec.env = d->env;
+          spec.user = d->user;
+          spec.workdir = d->workdir;
+        }
       }
     }
     auto cgroups = node::make_cgroups();

@@ -28,6 +28,7 @@ int run_test(const Args& args);
 int run_link(const Args& args);
 int run_capture(const Args& args);
 int run_logs(const Args& args);
+int run_images(const Args& args);
 int run_help(const Args& args);        // help.cpp
 int run_version(const Args& args);     // help.cpp
 int run_completion(const Args& args);  // completion.cpp

@@ -224,6 +224,10 @@ node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
       s.rootfs = node::RootfsKind::kPath;
       s.lower = n.image.path;
       break;
+    case topo::ImageKind::kOci:
+      s.rootfs = node::RootfsKind::kImage;
+      s.lower = join(oci_image(n).lower, ":");
+      break;
   }
   for (const auto& b : n.binds) s.binds.push_back({b.host_path, b.node_path, b.read_only});
   s.env = n.env;
@@ -234,6 +238,7 @@ node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   if (n.user) s.user = std::make_pair(n.user->uid, n.user->gid);
   s.cgroup = cgroup_path(facts_, lab_name_, n.name);
   if (!n.privileged) s.userns = userns_range();
+  if (n.image.kind == topo::ImageKind::kOci) apply_image_defaults(n, s);
   return s;
 }
 
@@ -297,6 +302,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                      [&](const PrepareRootfs& r) {
                        if (hosts.empty()) hosts = hosts_file();
                        const auto& n = lab_->nodes[lab_->find_node(r.node)];
+                       if (n.image.kind == topo::ImageKind::kOci) oci_image(n);  // pulled and unpacked before any start
                        node::prepare_node_dir(r.dir, hosts, n.privileged ? std::nullopt : std::optional(userns_range()),
                                               n.image.kind == topo::ImageKind::kHost);
                      },

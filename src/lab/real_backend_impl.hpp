@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "image/image.hpp"
 #include "lab/backend.hpp"
 #include "lab/plan.hpp"
 #include "netlink/netns.hpp"
@@ -69,6 +70,9 @@ class RealBackend : public Backend {
   /// Who owns a node's image files on the host: a contained node's root.
   std::optional<std::pair<uint32_t, uint32_t>> image_owner(const topo::Node& n);
   std::string hosts_file() const;
+  // real_backend_image.cpp: OCI images (resolved once per reference and run)
+  const image::Resolved& oci_image(const topo::Node& n);
+  void apply_image_defaults(const topo::Node& n, node::NodeSpec& s);
   node::Cgroups& cgroups();
 
   const topo::Lab* lab_;
@@ -86,6 +90,7 @@ class RealBackend : public Backend {
   std::unique_ptr<node::Cgroups> cgroups_;
   std::string busybox_image_[2];  // [contained]
   std::string var_skeleton_[2];   // [contained]
+  std::map<std::string, image::Resolved> oci_images_;  // by reference as written
   std::optional<node::IdRange> userns_range_;
 };
 

@@ -83,6 +83,7 @@ int exec_in_node(const EnterSpec& spec, Cgroups& cgroups) {
       ::_exit(126);
     }
     if (::chdir("/") < 0) ::_exit(126);
+    if (!spec.workdir.empty() && ::chdir(spec.workdir.c_str()) < 0) (void)::chdir("/");
     std::string term = std::getenv("TERM") ? std::getenv("TERM") : "xterm";
     ::clearenv();
     ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);

@@ -23,6 +23,7 @@ struct EnterSpec {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;  // added to a clean base environment
   std::optional<std::pair<uint32_t, uint32_t>> user;
+  std::string workdir;  // "" = /; one that is missing in the node leaves the command in /
   bool sys_admin = false;
   bool interactive = false;  // `netlab shell`: always a pty (see node/terminal.hpp)
 };

@@ -16,7 +16,7 @@
 
 namespace netlab::node {
 
-enum class RootfsKind { kBusybox, kHost, kPath };
+enum class RootfsKind { kBusybox, kHost, kPath, kImage };
 
 struct BindSpec {
   std::string host_path;
@@ -30,7 +30,7 @@ struct NodeSpec {
   std::string hostname;
   int netns_fd = -1;             // the node joins this network namespace (netlab's side only)
   RootfsKind rootfs = RootfsKind::kBusybox;
-  std::string lower;             // busybox image dir, or the rootfs path
+  std::string lower;             // busybox image dir, the rootfs path, or an image's layer dirs "top:…:bottom"
   std::string var_lower;         // host image: the skeleton of the host's /var
   std::string node_dir;          // holds upper/, work/, root/ and the log
   std::vector<BindSpec> binds;
@@ -40,6 +40,7 @@ struct NodeSpec {
   std::vector<std::vector<std::string>> exec;  // run in order before READY
   std::vector<std::string> cmd;                // empty: init just waits
   std::optional<std::pair<uint32_t, uint32_t>> user;  // uid, gid of exec/cmd
+  std::string workdir;           // directory exec/cmd start in (an image's WorkingDir); "" = /
   bool sys_admin = false;
   std::string cgroup;            // relative cgroup path (netlab's side only)
   // A contained node: its root is this host range's first uid, in the user

@@ -8,7 +8,8 @@ std::string Image::str() const {
   switch (kind) {
     case ImageKind::kBusybox: return "busybox";
     case ImageKind::kHost: return "host";
-    case ImageKind::kPath: return path;
+    case ImageKind::kPath:
+    case ImageKind::kOci: return path;
   }
   return "?";
 }

@@ -75,12 +75,12 @@ struct Limits {
   std::optional<uint32_t> cpu_weight;  // 1..10000 (cgroup v2 scale; mapped to shares on v1)
 };
 
-enum class ImageKind { kBusybox, kHost, kPath };
+enum class ImageKind { kBusybox, kHost, kPath, kOci };
 
 struct Image {
   ImageKind kind = ImageKind::kBusybox;
-  std::string path;  // kPath: absolute rootfs directory
-  std::string str() const;  // "busybox" | "host" | the path
+  std::string path;  // kPath: absolute rootfs directory; kOci: the reference (image/reference.hpp)
+  std::string str() const;  // "busybox" | "host" | the path | the reference
 };
 
 struct Bind {

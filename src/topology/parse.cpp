@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 
 #include "topology/parse.hpp"
+
+#include "image/reference.hpp"
 #include "topology/parse_context.hpp"
 #include "topology/sysctls.hpp"
 #include "util/error.hpp"
@@ -208,14 +210,30 @@ class Parser {
 
   // ---- nodes ----
 
+  // "oci:PATH[:TAG]", "oci-archive:FILE", "docker-archive:FILE" or "[REGISTRY/]REPO[:TAG|@DIGEST]";
+  // an error points at the offending character of the string.
+  void oci_image(const toml::node& n, const std::string& s, const std::string& where, Node& node) {
+    std::string why;
+    size_t offset = 0;
+    if (image::parse_reference(s, why, offset)) {
+      node.image = {ImageKind::kOci, s};
+      return;
+    }
+    SourcePos pos = at(n);
+    if (n.source().begin.line == n.source().end.line) pos.col += 1 + static_cast<int>(offset);  // after the quote
+    ctx_.error(pos, fmt::format("{} image \"{}\": {}", where, s, why));
+  }
+
   void limits_and_image(const toml::table& t, const std::string& where, Node& node) {
     if (auto n = t.get("image")) {
       if (auto s = str(*n, where + " image")) {
         if (*s == "busybox") node.image = {ImageKind::kBusybox, ""};
         else if (*s == "host") node.image = {ImageKind::kHost, ""};
         else if (!s->empty() && s->front() == '/') node.image = {ImageKind::kPath, *s};
+        else if (s->empty())
+          ctx_.error(at(*n), fmt::format("{} image: \"\" is not busybox, host, an absolute path or an image reference", where));
         else
-          ctx_.error(at(*n), fmt::format("{} image: \"{}\" is not busybox, host or an absolute path", where, *s));
+          oci_image(*n, *s, where, node);
       }
     }
     if (auto n = t.get("cpus")) {

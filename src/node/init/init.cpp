@@ -115,6 +115,8 @@ pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // An image's WorkingDir; one the image lacks leaves the command in /, as a shell would be.
+  if (!spec.workdir.empty() && ::chdir(spec.workdir.c_str()) < 0) (void)::chdir("/");
   exec_as(spec.user, argv, "netlab-init: exec");
 }
 

@@ -272,6 +272,24 @@ void build_root(const NodeSpec& spec, const std::string& root, int userns_fd) {
       overlay(userns_fd >= 0 ? idmapped_layer(spec, spec.lower, "image", userns_fd) : spec.lower,
               spec.node_dir + "/upper", spec.node_dir + "/work", root);
       break;
+    case RootfsKind::kImage: {
+      // An OCI image's layers (top first), shared by every node: a contained
+      // node sees each through an idmapped mount, as it sees a path image.
+      std::string lower = spec.lower;
+      if (userns_fd >= 0) {
+        lower.clear();
+        size_t i = 0;
+        for (size_t pos = 0; pos <= spec.lower.size(); ++i) {
+          size_t end = spec.lower.find(':', pos);
+          if (end == std::string::npos) end = spec.lower.size();
+          std::string layer = spec.lower.substr(pos, end - pos);
+          lower += (i ? ":" : "") + idmapped_layer(spec, layer, "layer" + std::to_string(i), userns_fd);
+          pos = end + 1;
+        }
+      }
+      overlay(lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
+      break;
+    }
   }
   mkdirs(root + "/proc");
   check(::mount("proc", (root + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "mounting /proc");
