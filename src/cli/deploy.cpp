@@ -6,6 +6,7 @@
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/multihost.hpp"
 #include "cli/progress.hpp"
 #include "lab/plan.hpp"
 
@@ -13,12 +14,13 @@ namespace netlab::cli {
 
 int run_deploy(const Args& args) {
   VerbSpec spec;
-  spec.usage = "netlab deploy FILE [--dry-run] [--reconfigure] [--state-dir DIR]";
+  spec.usage = "netlab deploy FILE [--dry-run] [--reconfigure] [--host NAME] [--state-dir DIR]";
   spec.summary = "Build the lab described by FILE. On failure everything already built is undone.";
   spec.options.add_options()
       ("file", po::value<std::string>()->required(), "topology file")
       ("dry-run,n", po::bool_switch(), "print the plan (every action, in order) and change nothing")
-      ("reconfigure", po::bool_switch(), "destroy the lab first if it is deployed");
+      ("reconfigure", po::bool_switch(), "destroy the lab first if it is deployed")
+      ("host", po::value<std::string>()->default_value(""), "multi-host lab: deploy only this host's part");
   spec.positional.add("file", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -26,6 +28,8 @@ int run_deploy(const Args& args) {
 
   auto topology = load_topology(vm["file"].as<std::string>());
   if (!topology) return kExitUserError;
+  if (!select_host_part(*topology, vm["host"].as<std::string>(), vm["dry-run"].as<bool>(), std::cout))
+    return kExitUserError;
   lab::HostFacts facts = host_facts_from(vm);
   if (vm["dry-run"].as<bool>()) {
     std::cout << lab::render_plan(lab::plan(*topology, facts));

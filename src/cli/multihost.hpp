@@ -1,0 +1,20 @@
+// Multi-host labs in the CLI (docs/multi-host.md): `deploy --host NAME` keeps
+// only that host's part of the topology; `deploy --dry-run` of a lab with
+// [hosts] prints the placement and the VNI plan.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "topology/model.hpp"
+
+namespace netlab::cli {
+
+/// Replaces `lab` by host `host`'s part ("" = the whole lab). With `dry_run`,
+/// prints the placement to `out` first. Prints to stderr and returns false on
+/// a user error (unknown host, --host without [hosts], a multi-host lab
+/// deployed without --host).
+bool select_host_part(topo::Lab& lab, const std::string& host, bool dry_run, std::ostream& out);
+
+}  // namespace netlab::cli
