@@ -246,5 +246,36 @@ TEST_F(MultiHostTest, DeployWithoutHostOrWithAnUnknownHostIsRefusedAndBuildsNoth
   EXPECT_EQ(on(1, "ls /run/netlab | grep -v '^images$'"), "");
 }
 
+// A host's part that fails after its VXLAN devices and flooding entries exist
+// rolls itself back; one killed there is removed by destroy. Either way nothing
+// is left in the host, its root namespace included.
+TEST_F(MultiHostTest, AFailedOrKilledHostPartLeavesNothingAfterRollbackOrDestroy) {
+  auto plan = netlab_on(2, "deploy " + file_ + " --host h2 --dry-run");
+  ASSERT_EQ(plan.exit_code, 0) << plan.out;
+  // The first action after the last add_fdb (the bridge's VXLAN port is complete).
+  size_t fdb = plan.out.rfind("add_fdb");
+  ASSERT_NE(fdb, std::string::npos) << plan.out;
+  size_t line = plan.out.find('\n', fdb) + 1;
+  int at = std::stoi(plan.out.substr(line, plan.out.find(' ', plan.out.find_first_not_of(' ', line)) - line));
+  std::string root = "/proc/" + std::to_string(holder_[2]) + "/ns/net";
+  for (const char* mode : {"NETLAB_FAIL_AT", "NETLAB_CRASH_AT"}) {
+    SCOPED_TRACE(mode);
+    int rc = -1;
+    std::string out = on(2, std::string("env ") + mode + "=" + std::to_string(at) + " " + NETLAB_BINARY + " deploy " +
+                                file_ + " --host h2 2>&1",
+                         &rc);
+    EXPECT_NE(rc, 0) << out;
+    if (std::string(mode) == "NETLAB_FAIL_AT") {
+      EXPECT_NE(out.find("rolled back"), std::string::npos) << out;
+    } else {
+      auto r = netlab_on(2, "destroy --lab " + lab_);
+      EXPECT_EQ(r.exit_code, 0) << r.out;
+    }
+    EXPECT_EQ(on(2, "ls /run/netns"), "");
+    EXPECT_EQ(on(2, "ls /run/netlab | grep -v '^images$'"), "");
+    EXPECT_EQ(links_in(root).size(), 2u);
+  }
+}
+
 }  // namespace
 }  // namespace netlab::testing
