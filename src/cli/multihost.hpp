@@ -17,4 +17,14 @@ namespace netlab::cli {
 /// deployed without --host).
 bool select_host_part(topo::Lab& lab, const std::string& host, bool dry_run, std::ostream& out);
 
+/// Whether `deploy FILE` (no --host) should deploy every part over ssh: the
+/// lab has [hosts] and every host an `ssh` target.
+bool deploys_over_ssh(const topo::Lab& lab, const std::string& host, bool dry_run);
+
+/// Runs `netlab deploy FILE --host NAME` on every host over ssh in parallel;
+/// if any part fails, destroys the parts that were built (and those of hosts
+/// ssh could not reach, whose state is unknown). FILE
+/// must be at the same path on every host. Returns the exit code.
+int deploy_over_ssh(const topo::Lab& lab, const std::string& file);
+
 }  // namespace netlab::cli

@@ -66,6 +66,11 @@ endpoints = ["a2:eth0", "lan"]
 endpoints = ["a3:eth0", "lan"]
 )";
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 class MultiHostTest : public FreshNamespaceTest {
  protected:
   void SetUp() override {
@@ -275,6 +280,54 @@ TEST_F(MultiHostTest, AFailedOrKilledHostPartLeavesNothingAfterRollbackOrDestroy
     EXPECT_EQ(on(2, "ls /run/netlab | grep -v '^images$'"), "");
     EXPECT_EQ(links_in(root).size(), 2u);
   }
+}
+
+// `netlab deploy FILE` from outside every host, with ssh targets: all parts in
+// parallel; when one host's part fails, every part is rolled back, and what the
+// failing host had of its own is left alone. A stand-in for ssh (NETLAB_SSH)
+// enters the simulated host's namespaces instead of connecting; it receives
+// the same argv a real ssh would (options, target, one quoted command).
+TEST_F(MultiHostTest, DeployOverSshBuildsEveryPartOrRollsBackAll) {
+  std::string text = read_text(file_);
+  for (int i = 1; i <= 3; ++i) {
+    std::string a = "address = \"192.0.2.1" + std::to_string(i) + "\"";
+    text.replace(text.find(a), a.size(), a + "\nssh = \"h" + std::to_string(i) + "\"");
+    std::ofstream(dir_ + "/holder-h" + std::to_string(i)) << holder_[i];
+  }
+  std::string file = write_topology(dir_, "ssh.toml", text);
+  std::string bindir = fs::path(NETLAB_BINARY).parent_path();
+  std::ofstream(dir_ + "/ssh") << "#!/bin/sh\n"
+                                  "while [ $# -gt 0 ]; do case \"$1\" in -o) shift 2;; -*) shift;; *) break;; esac; done\n"
+                                  "t=$1; shift\n"
+                                  "exec nsenter -t $(cat " << dir_ << "/holder-$t) -m -n env PATH=" << bindir
+                               << ":$PATH NETLAB_CGROUP_PARENT=" << cgroup_parent_ << "/$t sh -c \"$*\"\n";
+  fs::permissions(dir_ + "/ssh", fs::perms::owner_all);
+  std::vector<std::string> env = {"NETLAB_SSH=" + dir_ + "/ssh"};
+
+  auto r = run_netlab({"deploy", file}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("deployed on 3 hosts"), std::string::npos) << r.out;
+  EXPECT_TRUE(ping_from(1, "r1", "10.0.23.2"));
+  EXPECT_TRUE(ping_from(1, "a1", "192.168.50.3"));
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(netlab_on(i, "destroy --lab " + lab_).exit_code, 0);
+
+  // Host h3 already runs its part (deployed there by hand): the whole-lab
+  // deploy fails there, h1's and h2's new parts are rolled back, and h3's own
+  // part — not built by this command — is left running.
+  auto by_hand = netlab_on(3, "deploy " + file + " --host h3");
+  ASSERT_EQ(by_hand.exit_code, 0) << by_hand.out;
+  r = run_netlab({"deploy", file}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("host h3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing this deploy built remains"), std::string::npos) << r.err;
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
+    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
+    EXPECT_EQ(links_in("/proc/" + std::to_string(holder_[i]) + "/ns/net").size(), 2u);
+  }
+  EXPECT_EQ(on(3, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a3\n" + lab_ + "-r3\n");
+  EXPECT_EQ(netlab_on(3, "destroy --lab " + lab_).exit_code, 0);
+  EXPECT_EQ(on(3, "ls /run/netns"), "");
 }
 
 }  // namespace
