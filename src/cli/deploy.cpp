@@ -7,6 +7,7 @@
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/multihost.hpp"
 #include "cli/progress.hpp"
 #include "lab/node_status.hpp"
 #include "lab/plan.hpp"
@@ -15,14 +16,15 @@ namespace netlab::cli {
 
 int run_deploy(const Args& args) {
   VerbSpec spec;
-  spec.usage = "netlab deploy FILE [--dry-run] [--reconfigure] [--state-dir DIR]";
+  spec.usage = "netlab deploy FILE [--dry-run] [--reconfigure] [--host NAME] [--state-dir DIR]";
   spec.summary =
-      "Build the lab described by FILE. On failure, or when interrupted (Ctrl-C, SIGTERM),\n"
-      "everything already built is undone.";
+      "Build the lab described by FILE (with --host, only that host's part of a multi-host lab).\n"
+      "On failure, or when interrupted (Ctrl-C, SIGTERM), everything already built is undone.";
   spec.options.add_options()
       ("file", po::value<std::string>()->required()->value_name("FILE"), "topology file")
       ("dry-run,n", po::bool_switch(), "print the plan (every action, in order) and change nothing")
-      ("reconfigure", po::bool_switch(), "destroy the lab first if it is deployed");
+      ("reconfigure", po::bool_switch(), "destroy the lab first if it is deployed")
+      ("host", po::value<std::string>()->default_value(""), "multi-host lab: deploy only this host's part");
   spec.positional.add("file", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -30,6 +32,10 @@ int run_deploy(const Args& args) {
 
   auto topology = load_topology(vm["file"].as<std::string>());
   if (!topology) return kExitUserError;
+  if (deploys_over_ssh(*topology, vm["host"].as<std::string>(), vm["dry-run"].as<bool>()))
+    return deploy_over_ssh(*topology, vm["file"].as<std::string>());
+  if (!select_host_part(*topology, vm["host"].as<std::string>(), vm["dry-run"].as<bool>(), std::cout))
+    return kExitUserError;
   lab::HostFacts facts = host_facts_from(vm);
   if (vm["dry-run"].as<bool>()) {
     std::cout << lab::render_plan(lab::plan(*topology, facts));

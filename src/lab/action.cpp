@@ -27,6 +27,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateCgroup, node, path)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrepareRootfs, node, dir)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StartNode, node, node_index, pid, start_time)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PinNodeNetns, node, pin, inode)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateVxlan, label, ns, name, ifindex, vni, local, remote, port, mtu, learning,
+                                   mac)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddFdb, ns, ifname, ifindex, remote)
 
 namespace {
 
@@ -59,6 +62,8 @@ NETLAB_OP(CreateCgroup, "create_cgroup")
 NETLAB_OP(PrepareRootfs, "prepare_rootfs")
 NETLAB_OP(StartNode, "start_node")
 NETLAB_OP(PinNodeNetns, "pin_node_netns")
+NETLAB_OP(CreateVxlan, "create_vxlan")
+NETLAB_OP(AddFdb, "add_fdb")
 #undef NETLAB_OP
 
 template <size_t I = 0>
@@ -117,6 +122,8 @@ std::string describe(const Action& a) {
           [](const PrepareRootfs& x) { return fmt::format("rootfs of node {}", x.node); },
           [](const StartNode& x) { return fmt::format("node {}", x.node); },
           [](const PinNodeNetns& x) { return fmt::format("netns pin {}", x.pin); },
+          [](const CreateVxlan& x) { return fmt::format("vxlan {} (vni {})", x.label, x.vni); },
+          [](const AddFdb& x) { return fmt::format("flooding entry on {} to {}", where(x.ns, x.ifname), x.remote); },
       },
       a);
 }
@@ -200,6 +207,8 @@ Phase phase_of(const Action& a) {
                         [](const PrepareRootfs&) { return Phase::kNodes; },
                         [](const StartNode&) { return Phase::kNodes; },
                         [](const PinNodeNetns&) { return Phase::kPins; },
+                        [](const CreateVxlan&) { return Phase::kLinks; },
+                        [](const AddFdb&) { return Phase::kNetConfig; },
                     },
                     a);
 }
@@ -213,6 +222,8 @@ std::string ns_of(const Action& a) {
                         [](const AddRoute& x) { return x.ns; },
                         [](const AddQdisc& x) { return x.ns; },
                         [](const ApplyNft& x) { return x.ns; },
+                        [](const CreateVxlan&) { return std::string(kHostNs); },  // the underlay's namespace
+                        [](const AddFdb& x) { return x.ns; },
                         [](const auto&) { return std::string(); },
                     },
                     a);

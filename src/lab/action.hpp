@@ -144,9 +144,35 @@ struct PinNodeNetns {
   uint64_t inode = 0;  // the node's netns, filled by prepare() before the intent is journaled
 };
 
+/// Multi-host (docs/multi-host.md): a VXLAN device, requested from the host's
+/// root namespace (which keeps its UDP socket) and created directly in `ns` (a
+/// node's, or the fabric for a bridge's port) under `name`. It dies with that
+/// namespace, so it has no undo of its own.
+struct CreateVxlan {
+  std::string label;  // "r1:eth0 <-> r2:eth0 on h2", "bridge lan to h2 h3"
+  std::string ns;
+  std::string name;
+  uint32_t ifindex = 0;
+  uint32_t vni = 0;
+  std::string local;
+  std::string remote;  // "" = head-end replication (AddFdb per remote)
+  uint16_t port = 0;
+  uint32_t mtu = 0;
+  bool learning = false;
+  std::string mac;
+};
+
+/// Head-end replication: an all-zero FDB entry on a VXLAN device to one remote host.
+struct AddFdb {
+  std::string ns;
+  std::string ifname;
+  uint32_t ifindex = 0;
+  std::string remote;
+};
+
 using Action = std::variant<CreateFabric, CreateNodeNetns, CreateBridge, CreateVeth, SetLink,
                             AddAddress, AddRoute, AddQdisc, ApplyNft, SetHostSysctl, CreateCgroup,
-                            PrepareRootfs, StartNode, PinNodeNetns>;
+                            PrepareRootfs, StartNode, PinNodeNetns, CreateVxlan, AddFdb>;
 
 // ---- Undo actions: what destroy runs, in coarse steps (see destroy.cpp). ----
 

@@ -17,6 +17,7 @@
 // Node netns are unpinned until the last phase on purpose: if deploy dies
 // before then, the kernel frees them with the process; nothing leaks.
 #include "lab/plan.hpp"
+#include "lab/plan_vxlan.hpp"
 
 #include <fmt/format.h>
 
@@ -125,6 +126,10 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
 
   for (size_t l = 0; l < lab.links.size(); ++l) {
     const auto& link = lab.links[l];
+    if (link.tunnel) {  // multi-host: the far end is on another host
+      plan_tunnel_link(lab, l, out);
+      continue;
+    }
     const auto& e0 = link.ends[0];
     const auto& e1 = link.ends[1];
     // Normalise so that `a` is always a node interface (up at creation).
@@ -156,6 +161,8 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     }
     out.push_back(std::move(v));
   }
+
+  plan_bridge_tunnels(lab, out, link_setup);  // multi-host: bridges spanning hosts
 
   // Bridges attached to the host. The fabric end is the request's first end:
   // the kernel honours the peer's requested ifindex only when the first end
@@ -218,6 +225,7 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     for (int e = 0; e < 2; ++e) {
       const auto& end = link.ends[e];
       if (end.kind == topo::Endpoint::Kind::kInterface) {
+        if (end.node_index < 0) continue;  // multi-host: the far end is another host's
         qdisc(end.node, end.iface, iface_index(end.iface_index), link.egress[e], link);
       } else {
         const auto& other = link.ends[1 - e];

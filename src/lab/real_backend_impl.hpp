@@ -51,6 +51,8 @@ class RealBackend : public Backend {
   /// Refuses a lab the host's limits (namespaces, pids, open files) cannot hold.
   void check_host_limits(size_t nodes, size_t contained) const;
   void run_links(std::span<Action> batch);
+  // real_backend_vxlan.cpp (multi-host)
+  void run_vxlans(std::span<Action> batch, const std::vector<size_t>& which);
   void run_net_config(std::span<Action> batch);
   void run_pins(std::span<Action> batch);
   void throw_first(const std::vector<nl::Ack>& acks, const std::string& ns,

@@ -16,6 +16,7 @@
 #include "netlink/addr.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/link.hpp"
+#include "netlink/link_vxlan.hpp"
 #include "netlink/qdisc.hpp"
 #include "util/overloaded.hpp"
 #include "util/parallel.hpp"
@@ -189,6 +190,7 @@ void RealBackend::run_namespaces(std::span<Action> batch) {
 void RealBackend::run_links(std::span<Action> batch) {
   // In batches: a veth request names both ends' namespaces by descriptor, and
   // those stay open only until the batch's acks are in.
+  std::vector<size_t> vxlans;  // multi-host: sent from the host's namespace afterwards
   for (size_t from = 0; from < batch.size();) {
     nl::Batch b;
     std::map<std::string, nl::Netns> open;
@@ -220,6 +222,7 @@ void RealBackend::run_links(std::span<Action> batch) {
                          b.add(nl::encode(v), "creating veth " + x.label);
                          ++veths;
                        },
+                       [&](const CreateVxlan&) { vxlans.push_back(to); },
                        [&](const auto&) { throw Error(EINVAL, "{} is not a link action", describe(a)); },
                    },
                    a);
@@ -231,6 +234,7 @@ void RealBackend::run_links(std::span<Action> batch) {
     throw_first(acks, kFabricNs, [&](size_t i) { return from + i; });
     from = to;
   }
+  if (!vxlans.empty()) run_vxlans(batch, vxlans);
 }
 
 void RealBackend::run_net_config(std::span<Action> batch) {
@@ -265,6 +269,10 @@ void RealBackend::run_net_config(std::span<Action> batch) {
                   uint32_t oif = x.dev_ifindex;
                   if (!oif && !x.dev.empty() && ns == kHostNs) oif = host_ifindex(x.dev);
                   b.add(nl::encode(nl::RouteSpec{x.to, x.via, oif, x.metric}), "adding " + describe(batch[i]));
+                },
+                [&](const AddFdb& x) {
+                  b.add(nl::encode(nl::FdbSpec{x.ifindex, "00:00:00:00:00:00", x.remote}),
+                        "adding " + describe(batch[i]));
                 },
                 [&](const AddQdisc& x) {
                   auto msgs = nl::encode_impairment(x.ifindex, impairment_of(x));

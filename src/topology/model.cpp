@@ -61,4 +61,10 @@ int Lab::find_bridge(const std::string& n) const {
   return -1;
 }
 
+int Lab::find_host(const std::string& n) const {
+  for (size_t i = 0; i < hosts.size(); ++i)
+    if (hosts[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
 }  // namespace netlab::topo

@@ -122,6 +122,9 @@ struct Node {
   bool privileged = false;
   std::optional<UserSpec> user;
   std::optional<bool> ipv6;        // unset: on when the node uses IPv6 (see ipv6_enabled)
+  std::string host;                // multi-host: `host = "NAME"` pins the node; "" = placed
+  int host_index = -1;             // resolved index into Lab::hosts, -1 if not pinned
+  SourcePos host_pos;
   SourcePos pos;
 
   const Interface* find_interface(const std::string& name) const;
@@ -141,8 +144,20 @@ struct HostAttach {
   SourcePos pos;
 };
 
+/// Multi-host: set only in one host's part of a lab (cluster::host_part). A
+/// link's far end, or other copies of a bridge, are on other hosts, reached by
+/// a VXLAN device (docs/multi-host.md).
+struct Tunnel {
+  uint32_t vni = 0;
+  IpAddress local;                 // this host's underlay address
+  std::vector<IpAddress> remotes;  // a link: the peer's host; a bridge: every other host holding it
+  uint16_t port = 0;               // UDP destination port
+  std::string peer;                // for messages: "r2:eth0 on h2", "h2 h3"
+};
+
 struct Bridge {
   std::string name;
+  std::optional<Tunnel> tunnel;    // multi-host part: a VXLAN port to the other hosts
   std::optional<uint32_t> mtu;
   std::optional<HostAttach> host;
   SourcePos pos;
@@ -174,6 +189,8 @@ struct Endpoint {
 
 struct Link {
   std::array<Endpoint, 2> ends;
+  /// Multi-host part: ends[0] is here, ends[1] on another host (node_index -1).
+  std::optional<Tunnel> tunnel;
   std::optional<uint32_t> mtu;
   /// Impairments on the egress of each end: link-level keys apply to both ends,
   /// `[links.egress."node:iface"]` overrides one end. egress[i] is what leaves ends[i].
@@ -217,6 +234,17 @@ struct HostConfig {
   std::vector<HostNat> nat;
 };
 
+/// `[hosts.NAME]`: one machine of a lab spread over several (docs/multi-host.md).
+struct Host {
+  std::string name;
+  IpAddress address;               // the underlay address VXLAN packets go to and from
+  std::string ssh;                 // "[user@]host" for the OpenSSH control channel; "" = none
+  SourcePos pos;
+  SourcePos address_pos;
+};
+
+inline constexpr uint16_t kDefaultVxlanPort = 4789;  // IANA's VXLAN port
+
 struct Lab {
   std::string name;
   std::string file;                 // path as given
@@ -225,9 +253,12 @@ struct Lab {
   std::vector<Link> links;          // in file order
   std::vector<Check> checks;
   HostConfig host;
+  std::vector<Host> hosts;          // multi-host; empty = one machine
+  uint16_t vxlan_port = kDefaultVxlanPort;  // top-level `vxlan_port`
   SourcePos pos;
 
   int find_node(const std::string& name) const;    // -1 if absent; O(1) after the first call
+  int find_host(const std::string& name) const;    // -1 if absent
   int find_bridge(const std::string& name) const;  // -1 if absent
 
  private:
@@ -247,5 +278,6 @@ struct Lab {
 
 /// Limits derived from names (documented in docs/topology.md).
 inline constexpr size_t kMaxBridgePorts = 1023;  // the kernel's BR_MAX_PORTS - 1 (port 0 is invalid)
+inline constexpr size_t kMaxHostName = 32;
 
 }  // namespace netlab::topo

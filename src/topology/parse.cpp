@@ -563,7 +563,7 @@ class Parser {
     if (!t) return wrong_type(n, where, "a table");
     check_keys(*t, {"image", "hostname", "cpus", "memory", "pids", "cpu_weight", "forwarding",
                     "interfaces", "routes", "nat", "firewall", "sysctls", "exec", "cmd", "env",
-                    "binds", "userns", "privileged", "user", "ipv6"},
+                    "binds", "userns", "privileged", "user", "ipv6", "host"},
                where);
     limits_and_image(*t, where, node);
     node.hostname = node.name;
@@ -571,6 +571,10 @@ class Parser {
     if (auto v = t->get("forwarding")) node.forwarding = boolean(*v, where + " forwarding").value_or(false);
     privileged(*t, where, node);
     if (auto v = t->get("ipv6")) node.ipv6 = boolean(*v, where + " ipv6");
+    if (auto v = t->get("host")) {
+      node.host = str(*v, where + " host").value_or("");
+      node.host_pos = at(*v);
+    }
     if (auto v = t->get("interfaces")) interfaces(*v, node);
     if (auto v = t->get("routes")) routes(*v, node);
     if (auto v = t->get("nat")) nat(*v, node);
@@ -876,8 +880,40 @@ class Parser {
     }
   }
 
+  // ---- multi-host: [hosts.NAME] (docs/multi-host.md) ----
+
+  void hosts(const toml::node& n, Lab& lab) {
+    auto t = n.as_table();
+    if (!t) return wrong_type(n, "hosts", "a table of hosts ([hosts.NAME])");
+    for (auto&& [k, v] : *t) {
+      Host h;
+      h.name = std::string(k.str());
+      h.pos = at(k);
+      std::string where = fmt::format("host {}", h.name);
+      auto ht = v.as_table();
+      if (!ht) {
+        wrong_type(v, where, "a table");
+        continue;
+      }
+      check_keys(*ht, {"address", "ssh"}, where);
+      if (auto a = ht->get("address")) {
+        h.address_pos = at(*a);
+        if (auto ip = value<IpAddress>(*a, where + " address", parse_address)) h.address = *ip;
+      } else {
+        ctx_.error(at(k), fmt::format("{}: missing \"address\" (its underlay address)", where));
+      }
+      if (auto s = ht->get("ssh")) h.ssh = str(*s, where + " ssh").value_or("");
+      lab.hosts.push_back(std::move(h));
+    }
+  }
+
   void lab(const toml::table& root, Lab& lab) {
-    check_keys(root, {"name", "defaults", "bridges", "nodes", "links", "checks", "host"}, "the topology");
+    check_keys(root, {"name", "defaults", "bridges", "nodes", "links", "checks", "host", "hosts", "vxlan_port"},
+               "the topology");
+    if (auto v = root.get("hosts")) hosts(*v, lab);
+    if (auto v = root.get("vxlan_port")) {
+      if (uint16_t p = port(*v, "vxlan_port")) lab.vxlan_port = p;
+    }
     if (auto v = root.get("name")) {
       auto name = str(*v, "name");
       lab.name = name.value_or("");
@@ -933,6 +969,7 @@ class Parser {
     };
     std::stable_sort(lab.nodes.begin(), lab.nodes.end(), by_pos);
     std::stable_sort(lab.bridges.begin(), lab.bridges.end(), by_pos);
+    std::stable_sort(lab.hosts.begin(), lab.hosts.end(), by_pos);
   }
 
  private:

@@ -4,6 +4,8 @@
 // go through hash maps: a 2000-node lab validates in linear time.
 #include <fmt/format.h>
 
+#include <cstring>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -32,6 +34,7 @@ class Validator {
     bridges();
     checks();
     host();
+    hosts();
   }
 
  private:
@@ -302,6 +305,57 @@ class Validator {
         ctx_.error(h.pos, fmt::format("host nat: bridge {} is not attached to the host (give it host = \"ADDR/LEN\")",
                                       h.from_bridge));
     }
+  }
+
+  // Multi-host (docs/multi-host.md): host names, distinct underlay addresses,
+  // an ssh target that cannot be read as an option, pins to known hosts.
+  void hosts() {
+    std::unordered_map<std::string, int> by_name;
+    std::map<IpAddress, std::string> by_address;
+    for (size_t i = 0; i < lab_.hosts.size(); ++i) {
+      auto& h = lab_.hosts[i];
+      name_check(h.name, "host", kMaxHostName, h.pos);
+      by_name[h.name] = static_cast<int>(i);
+      if (h.address.family) {
+        auto [it, fresh] = by_address.emplace(h.address, h.name);
+        if (!fresh)
+          ctx_.error(h.address_pos, fmt::format("host {}: address {} is already the address of host {}", h.name,
+                                                h.address.str(), it->second));
+        if (h.address.family != lab_.hosts[0].address.family && lab_.hosts[0].address.family)
+          ctx_.error(h.address_pos, fmt::format("host {}: address {} is not of the same family as host {}'s ({})",
+                                                h.name, h.address.str(), lab_.hosts[0].name,
+                                                lab_.hosts[0].address.str()));
+      }
+      bool ssh_ok = true;
+      for (char c : h.ssh)
+        ssh_ok = ssh_ok && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("@._-:[]", c));
+      if (!h.ssh.empty() && (!ssh_ok || h.ssh.front() == '-'))
+        ctx_.error(h.pos, fmt::format("host {}: ssh target \"{}\" must be \"[user@]host\" (letters, digits, "
+                                      "'@', '.', '_', '-', ':', '[', ']'; not starting with '-')",
+                                      h.name, h.ssh));
+    }
+    for (auto& n : lab_.nodes) {
+      if (n.host.empty()) continue;
+      auto it = by_name.find(n.host);
+      if (it == by_name.end()) {
+        std::vector<std::string> names;
+        for (auto& h : lab_.hosts) names.push_back(h.name);
+        ctx_.error(n.host_pos,
+                   lab_.hosts.empty()
+                       ? fmt::format("node {}: host \"{}\", but the topology has no [hosts.NAME] tables", n.name, n.host)
+                       : fmt::format("node {}: unknown host \"{}\"", n.name, n.host),
+                   hint(n.host, names));
+        continue;
+      }
+      n.host_index = it->second;
+    }
+    if (lab_.hosts.empty()) return;
+    for (auto& b : lab_.bridges)
+      if (b.host)
+        ctx_.error(b.host->pos, fmt::format("bridge {}: attaching a bridge to the host is not supported in a "
+                                            "multi-host lab (which host?)", b.name));
+    if (!lab_.host.nat.empty())
+      ctx_.error(lab_.host.nat[0].pos, "host nat is not supported in a multi-host lab");
   }
 
   std::string hint(const std::string& word, const std::vector<std::string>& candidates) {
