@@ -13,6 +13,21 @@ namespace fs = std::filesystem;
 
 namespace netlab::node {
 
+namespace {
+
+// Renames a directory built under a temporary name into place, so concurrent
+// deploys never see half of one. Another deploy that built it first wins:
+// theirs is as good as ours.
+void install_built(const std::string& tmp, const std::string& at, const char* what) {
+  if (::rename(tmp.c_str(), at.c_str()) == 0) return;
+  int saved = errno;
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  if (saved != EEXIST && saved != ENOTEMPTY) throw Error(saved, "installing the {} at {}", what, at);
+}
+
+}  // namespace
+
 std::vector<std::string> busybox_applets(const std::string& binary) {
   std::string data = read_file(binary);
   static const std::string kStart("[\0[[\0", 5);
@@ -74,12 +89,7 @@ std::string ensure_busybox_image(const std::string& images_dir, const std::strin
     fs::remove_all(tmp, ec);
     throw;
   }
-  if (::rename(tmp.c_str(), image.c_str()) < 0) {
-    int saved = errno;
-    fs::remove_all(tmp, ec);
-    // Another deploy built it first: theirs is as good as ours.
-    if (saved != EEXIST && saved != ENOTEMPTY) throw Error(saved, "installing busybox image at {}", image);
-  }
+  install_built(tmp, image, "busybox image");
   return image;
 }
 
@@ -141,11 +151,7 @@ std::string ensure_var_skeleton(const std::string& images_dir, const std::string
     fs::remove_all(tmp, ec);
     throw;
   }
-  if (::rename(tmp.c_str(), image.c_str()) < 0) {
-    int saved = errno;
-    fs::remove_all(tmp, ec);
-    if (saved != EEXIST && saved != ENOTEMPTY) throw Error(saved, "installing the /var skeleton at {}", image);
-  }
+  install_built(tmp, image, "/var skeleton");
   return image;
 }
 

@@ -314,7 +314,11 @@ class Validator {
     std::map<IpAddress, std::string> by_address;
     for (size_t i = 0; i < lab_.hosts.size(); ++i) {
       auto& h = lab_.hosts[i];
-      name_check(h.name, "host", kMaxHostName, h.pos);
+      // A host's name follows a node's rules ([a-z0-9][a-z0-9-]*, short).
+      if (auto problem = name_problem(NameKind::kNode, h.name); !problem.empty()) {
+        if (problem.starts_with("node ")) problem.replace(0, 5, "host ");
+        ctx_.error(h.pos, problem);
+      }
       by_name[h.name] = static_cast<int>(i);
       if (h.address.family) {
         auto [it, fresh] = by_address.emplace(h.address, h.name);
