@@ -4,6 +4,7 @@
 // the topology routes and fail where it doesn't, labs with the same names
 // coexist, and netlab executes nothing but the node programs asked for.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "support/lab_fixture.hpp"
@@ -281,7 +282,9 @@ TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {
   // strace -f keeps tracing the node inits after deploy returns, so it exits
   // only when they do: read deploy's output until it reports the lab up, then
   // destroy the lab, which ends the inits and with them strace.
-  std::string cmd = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " strace -f -qq -e trace=execve -o " + trace + " " +
+  // -ff: one file per process, so no line is split into "unfinished" and
+  // "resumed" halves when processes run side by side (they did under load).
+  std::string cmd = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " strace -f -ff -qq -e trace=execve -o " + trace + " " +
                     NETLAB_BINARY + " deploy " + path + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
@@ -301,11 +304,18 @@ TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {
   while (fgets(line, sizeof line, p)) {
   }
   pclose(p);
-  std::ifstream in(trace);
   std::vector<std::string> execs;
-  for (std::string line; std::getline(in, line);)
-    if (line.find("execve(") != std::string::npos && line.find("= 0") != std::string::npos)
-      execs.push_back(line);
+  for (const auto& f : std::filesystem::directory_iterator(files_dir_)) {
+    if (f.path().filename().string().rfind("execve.trace.", 0) != 0) continue;
+    std::ifstream in(f.path());
+    for (std::string line; std::getline(in, line);)
+      if (line.find("execve(") != std::string::npos && line.find("= 0") != std::string::npos) execs.push_back(line);
+  }
+  // netlab's own exec first (the files come in no particular order).
+  auto own = std::find_if(execs.begin(), execs.end(), [](const std::string& e) {
+    return e.find(std::string("execve(\"") + NETLAB_BINARY + "\"") != std::string::npos;
+  });
+  if (own != execs.end()) std::iter_swap(execs.begin(), own);
   // netlab itself, its node init once per node, then exactly the node programs
   // the topology asked for.
   std::string all;
