@@ -20,7 +20,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetLink, ns, name, ifindex, master, master_if
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddAddress, ns, ifname, ifindex, prefix)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddRoute, ns, to, via, dev, dev_ifindex, metric)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AddQdisc, link, ns, ifname, ifindex, delay_ns, jitter_ns, loss, duplicate, corrupt,
-                                   reorder, rate_bps)
+                                   reorder, rate_bps, distribution)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ApplyNft, ns, family, table, spec_json)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetHostSysctl, key, value, previous, has_previous)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateCgroup, node, path)
@@ -85,7 +85,7 @@ std::string op_name(const Action& a) {
 }
 
 nl::Impairment impairment_of(const AddQdisc& q) {
-  return nl::Impairment{q.delay_ns, q.jitter_ns, q.loss, q.duplicate, q.corrupt, q.reorder, q.rate_bps};
+  return nl::Impairment{q.delay_ns, q.jitter_ns, q.loss, q.duplicate, q.corrupt, q.reorder, q.rate_bps, q.distribution};
 }
 
 std::string describe(const Action& a) {

@@ -100,6 +100,7 @@ struct AddQdisc {
   double corrupt = 0;
   double reorder = 0;
   uint64_t rate_bps = 0;
+  std::string distribution;  // of the jitter ("" = uniform)
 };
 
 /// One nftables table in one namespace, replaced as one atomic batch. The

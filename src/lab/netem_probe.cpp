@@ -18,6 +18,7 @@ std::string netem_keys(const AddQdisc& q) {
   std::vector<std::string> keys;
   if (q.delay_ns) keys.push_back("delay");
   if (q.jitter_ns) keys.push_back("jitter");
+  if (!q.distribution.empty()) keys.push_back("distribution");
   if (q.loss > 0) keys.push_back("loss");
   if (q.corrupt > 0) keys.push_back("corrupt");
   if (q.duplicate > 0) keys.push_back("duplicate");

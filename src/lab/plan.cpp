@@ -213,6 +213,7 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
     AddQdisc q{fmt::format("{} <-> {}", link.ends[0].str(), link.ends[1].str()), ns, ifname, ifindex};
     if (im.delay) q.delay_ns = im.delay->ns;
     if (im.jitter) q.jitter_ns = im.jitter->ns;
+    if (im.distribution) q.distribution = *im.distribution;
     if (im.loss) q.loss = im.loss->value;
     if (im.duplicate) q.duplicate = im.duplicate->value;
     if (im.corrupt) q.corrupt = im.corrupt->value;

@@ -1,5 +1,11 @@
 #include "netlink/qdisc.hpp"
 
+#include <cstdlib>
+
+#include <sstream>
+
+#include <fstream>
+
 #include <fmt/format.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -37,8 +43,13 @@ double percent_of(uint32_t probability) {
   return std::round(probability / kProbabilityScale * 100.0 * 1000.0) / 1000.0;
 }
 
-NlMsg qdisc_msg(int type, int flags, uint32_t ifindex, uint32_t handle, uint32_t parent) {
-  NlMsg msg(nlmsg_alloc_simple(type, flags));
+NlMsg qdisc_msg(int type, int flags, uint32_t ifindex, uint32_t handle, uint32_t parent, size_t size = 0) {
+  NlMsg msg(size ? nlmsg_alloc_size(size) : nlmsg_alloc_simple(type, flags));
+  if (size && msg) {
+    nlmsghdr* h = nlmsg_hdr(msg.get());
+    h->nlmsg_type = static_cast<uint16_t>(type);
+    h->nlmsg_flags = static_cast<uint16_t>(flags | NLM_F_REQUEST);
+  }
   tcmsg tcm{};
   tcm.tcm_family = AF_UNSPEC;
   tcm.tcm_ifindex = static_cast<int>(ifindex);
@@ -54,7 +65,10 @@ void put(nl_msg* m, int type, size_t len, const void* data) {
 }
 
 NlMsg encode_netem(uint32_t ifindex, uint32_t parent, uint32_t handle, const Impairment& imp) {
-  NlMsg msg = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, handle, parent);
+  std::vector<int16_t> dist;
+  if (!imp.distribution.empty()) dist = delay_distribution(imp.distribution);
+  NlMsg msg = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, handle, parent,
+                        dist.empty() ? 0 : 4096 + dist.size() * sizeof(int16_t));
   nl_msg* m = msg.get();
   if (nla_put_string(m, TCA_KIND, "netem") < 0) throw Error(ENOMEM, "encoding netem");
   nlattr* opts = nla_nest_start(m, TCA_OPTIONS);
@@ -83,6 +97,8 @@ NlMsg encode_netem(uint32_t ifindex, uint32_t parent, uint32_t handle, const Imp
     tc_netem_corrupt c{probability(imp.corrupt_percent), 0};
     put(m, TCA_NETEM_CORRUPT, sizeof c, &c);
   }
+  // Last, as tc puts it: the jitter's distribution table.
+  if (!dist.empty()) put(m, TCA_NETEM_DELAY_DIST, dist.size() * sizeof(int16_t), dist.data());
   nla_nest_end(m, opts);
   return msg;
 }
@@ -177,6 +193,7 @@ std::string Impairment::str() const {
   std::vector<std::string> parts;
   if (delay_ns) parts.push_back("delay " + duration_text(delay_ns));
   if (jitter_ns) parts.push_back("jitter " + duration_text(jitter_ns));
+  if (!distribution.empty()) parts.push_back("distribution " + distribution);
   if (loss_percent > 0) parts.push_back(fmt::format("loss {}%", loss_percent));
   if (duplicate_percent > 0) parts.push_back(fmt::format("duplicate {}%", duplicate_percent));
   if (corrupt_percent > 0) parts.push_back(fmt::format("corrupt {}%", corrupt_percent));
@@ -254,6 +271,30 @@ Impairment impairment_of(const std::vector<QdiscInfo>& qdiscs, uint32_t ifindex)
     }
   }
   return imp;
+}
+
+std::vector<int16_t> delay_distribution(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos || name.find("..") != std::string::npos)
+    throw Error(EINVAL, "delay distribution \"{}\" is not a name", name);
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("TC_LIB_DIR"); env && *env) dirs.emplace_back(env);
+  for (const char* d : {"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/aarch64-linux-gnu/tc", "/usr/lib64/tc", "/usr/lib/tc"})
+    dirs.emplace_back(d);
+  for (const auto& d : dirs) {
+    std::ifstream in(d + "/" + name + ".dist");
+    if (!in) continue;
+    std::vector<int16_t> table;
+    for (std::string line; std::getline(in, line);) {
+      if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+      std::istringstream words(line);
+      for (long v; words >> v;) table.push_back(static_cast<int16_t>(v));
+    }
+    if (table.empty() || table.size() > 16384)
+      throw Error(EINVAL, "delay distribution table {}/{}.dist has {} values", d, name, table.size());
+    return table;
+  }
+  throw Error(ENOENT, "delay distribution \"{}\": no {}.dist in {} (iproute2 ships them)", name, name,
+              dirs.size() > 1 ? "/usr/lib/<multiarch>/tc or /usr/lib/tc" : dirs[0]);
 }
 
 }  // namespace netlab::nl

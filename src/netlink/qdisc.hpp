@@ -24,6 +24,7 @@ struct Impairment {
   double corrupt_percent = 0;
   double reorder_percent = 0;
   uint64_t rate_bits_per_sec = 0;  // 0 = unlimited
+  std::string distribution;        // of the jitter: "" (uniform), normal, pareto, paretonormal
 
   bool needs_netem() const;
   bool empty() const { return !needs_netem() && rate_bits_per_sec == 0; }
@@ -33,6 +34,11 @@ struct Impairment {
 };
 
 inline constexpr uint32_t kImpairRootHandle = 0x00010000;   // 1:
+
+/// The delay distribution table iproute2 ships for `name` (normal, pareto,
+/// paretonormal, experimental): $TC_LIB_DIR, /usr/lib/<multiarch>/tc or
+/// /usr/lib/tc, `NAME.dist`, a list of 16-bit values. Data read, nothing run.
+std::vector<int16_t> delay_distribution(const std::string& name);
 inline constexpr uint32_t kImpairNetemHandle = 0x000a0000;  // a: (tc writes handles in hex) under class 1:1
 inline constexpr uint32_t kNetemLimitPackets = 10000;       // delayed packets wait here
 

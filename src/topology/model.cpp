@@ -37,7 +37,7 @@ std::string Node::first_ipv6_use() const {
 bool Node::ipv6_enabled() const { return ipv6 ? *ipv6 : !first_ipv6_use().empty(); }
 
 bool Impairments::empty() const {
-  return !delay && !jitter && !loss && !rate && !corrupt && !duplicate && !reorder;
+  return !delay && !jitter && !distribution && !loss && !rate && !corrupt && !duplicate && !reorder;
 }
 
 std::string Endpoint::str() const {

@@ -166,6 +166,7 @@ struct Bridge {
 struct Impairments {
   std::optional<Duration> delay;
   std::optional<Duration> jitter;
+  std::optional<std::string> distribution;  // of the jitter: normal, pareto, paretonormal, experimental
   std::optional<Percent> loss;
   std::optional<Rate> rate;
   std::optional<Percent> corrupt;

@@ -183,12 +183,23 @@ class Parser {
   }
 
   Impairments impairments(const toml::table& t, const std::string& where, bool allow_link_keys) {
-    Keys keys = {"delay", "jitter", "loss", "rate", "corrupt", "duplicate", "reorder"};
+    Keys keys = {"delay", "jitter", "distribution", "loss", "rate", "corrupt", "duplicate", "reorder"};
     if (allow_link_keys) keys.insert(keys.end(), {"endpoints", "mtu", "egress"});
     check_keys(t, keys, where);
     Impairments im;
     if (auto n = t.get("delay")) im.delay = value<Duration>(*n, where + " delay", parse_duration);
     if (auto n = t.get("jitter")) im.jitter = value<Duration>(*n, where + " jitter", parse_duration);
+    if (auto n = t.get("distribution")) {
+      // The tables iproute2 ships (tc's `distribution NAME`).
+      static const std::vector<std::string> kDistributions = {"normal", "pareto", "paretonormal", "experimental"};
+      if (auto d = str(*n, where + " distribution")) {
+        if (std::find(kDistributions.begin(), kDistributions.end(), *d) == kDistributions.end())
+          ctx_.error(at(*n), fmt::format("{} distribution: \"{}\" is not one of normal, pareto, paretonormal, experimental",
+                                         where, *d));
+        else
+          im.distribution = *d;
+      }
+    }
     if (auto n = t.get("loss")) im.loss = value<Percent>(*n, where + " loss", parse_percent);
     if (auto n = t.get("rate")) im.rate = value<Rate>(*n, where + " rate", parse_rate);
     if (auto n = t.get("corrupt")) im.corrupt = value<Percent>(*n, where + " corrupt", parse_percent);
@@ -203,6 +214,8 @@ class Parser {
     check_duration("jitter", im.jitter);
     if (im.jitter && !im.delay)
       ctx_.error(at(*t.get("jitter")), fmt::format("{}: jitter needs a delay", where));
+    if (im.distribution && !im.jitter)
+      ctx_.error(at(*t.get("distribution")), fmt::format("{}: distribution shapes the jitter: it needs a jitter", where));
     if (im.reorder && !im.delay)
       ctx_.error(at(*t.get("reorder")), fmt::format("{}: reorder needs a delay", where));
     return im;
@@ -722,6 +735,7 @@ class Parser {
             Impairments& dst = l.egress[which];
             if (over.delay) dst.delay = over.delay;
             if (over.jitter) dst.jitter = over.jitter;
+            if (over.distribution) dst.distribution = over.distribution;
             if (over.loss) dst.loss = over.loss;
             if (over.rate) dst.rate = over.rate;
             if (over.corrupt) dst.corrupt = over.corrupt;

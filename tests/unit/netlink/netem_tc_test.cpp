@@ -26,7 +26,7 @@ std::string hex(const void* data, size_t n) {
 
 TEST(NetemLikeTc, EveryCapturedRequestHasTheSameNetemOptions) {
   auto data = nlohmann::json::parse(read_file(std::string(NETLAB_TESTDATA_DIR) + "/netem/cases.json"));
-  ASSERT_GE(data["cases"].size(), 16u);
+  ASSERT_GE(data["cases"].size(), 20u);
   for (const auto& c : data["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>() + ": " + c["tc"].get<std::string>());
     const auto& i = c["impairment"];
@@ -38,6 +38,7 @@ TEST(NetemLikeTc, EveryCapturedRequestHasTheSameNetemOptions) {
     imp.corrupt_percent = i.value("corrupt", 0.0);
     imp.reorder_percent = i.value("reorder", 0.0);
     imp.rate_bits_per_sec = i.value("rate_bps", uint64_t{0});
+    imp.distribution = i.value("distribution", std::string());
     auto msgs = encode_impairment(1, imp);
     ASSERT_EQ(msgs.size(), imp.rate_bits_per_sec ? 2u : 1u);
     const auto& netem = msgs.back();  // under TBF's class when there is a rate
