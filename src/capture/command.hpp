@@ -1,7 +1,9 @@
 // The host command a capture runs alongside (`netlab capture ... -- COMMAND`):
 // started once every handle is capturing, held as a pidfd so the capture's
 // poll loop sees it end. It runs with default signal dispositions and an
-// empty signal mask, whatever netlab blocked for itself.
+// empty signal mask, whatever netlab blocked for itself. It is the user's own
+// program, named on the command line: the one thing capture executes (its own
+// work, the capture handles, is done in-process from inside each namespace).
 #pragma once
 
 #include <string>

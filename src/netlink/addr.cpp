@@ -93,12 +93,8 @@ NlMsg encode_delete(const RouteSpec& spec) {
 }
 
 NlMsg encode(const AddrSpec& spec) {
-  NlAddrPtr local = parse(spec.prefix, spec.str());
-  std::unique_ptr<rtnl_addr, void (*)(rtnl_addr*)> addr(rtnl_addr_alloc(), rtnl_addr_put);
-  rtnl_addr_set_ifindex(addr.get(), static_cast<int>(spec.ifindex));
-  rtnl_addr_set_family(addr.get(), nl_addr_get_family(local.get()));
-  if (rtnl_addr_set_local(addr.get(), local.get()) < 0) throw Error(EINVAL, "encoding {}", spec.str());
-  if (nl_addr_get_family(local.get()) == AF_INET6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
+  AddrPtr addr = build_addr(spec);
+  if (rtnl_addr_get_family(addr.get()) == AF_INET6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
   nl_msg* msg = nullptr;
   if (int rc = rtnl_addr_build_add_request(addr.get(), NLM_F_CREATE | NLM_F_EXCL, &msg); rc < 0)
     throw Error(EINVAL, "encoding {}: libnl error {}", spec.str(), rc);
@@ -106,21 +102,7 @@ NlMsg encode(const AddrSpec& spec) {
 }
 
 NlMsg encode(const RouteSpec& spec) {
-  NlAddrPtr dst = parse(spec.dst, spec.str());
-  std::unique_ptr<rtnl_route, void (*)(rtnl_route*)> route(rtnl_route_alloc(), rtnl_route_put);
-  rtnl_route_set_family(route.get(), static_cast<uint8_t>(nl_addr_get_family(dst.get())));
-  rtnl_route_set_dst(route.get(), dst.get());
-  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
-  rtnl_route_set_type(route.get(), RTN_UNICAST);
-  rtnl_route_set_protocol(route.get(), spec.protocol);
-  if (spec.metric) rtnl_route_set_priority(route.get(), spec.metric);
-  rtnl_nexthop* nh = rtnl_route_nh_alloc();
-  if (spec.oif) rtnl_route_nh_set_ifindex(nh, static_cast<int>(spec.oif));
-  if (!spec.gateway.empty()) {
-    NlAddrPtr gw = parse(spec.gateway, spec.str());
-    rtnl_route_nh_set_gateway(nh, gw.get());
-  }
-  rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+  RoutePtr route = build_route(spec);
   nl_msg* msg = nullptr;
   if (int rc = rtnl_route_build_add_request(route.get(), NLM_F_CREATE | NLM_F_EXCL, &msg); rc < 0)
     throw Error(EINVAL, "encoding {}: libnl error {}", spec.str(), rc);

@@ -85,8 +85,9 @@ void NetnsStore::serve() {
     }
     fd.reset();
     lock.lock();
-    if (error) known_[key] = error;
-    held_[key] = true;
+    auto& hold = holds_[key];
+    hold.error = std::move(error);
+    hold.done = true;
     changed_.notify_all();
   }
   // Leaving ends this thread's mount namespace: every hold goes with it.
@@ -99,8 +100,8 @@ void NetnsStore::put(const std::string& key, const Netns& ns) {
   if (!dup) throw_errno("netns store: duplicating the descriptor of {}", key);
   {
     std::lock_guard lock(mutex_);
-    if (known_.count(key)) throw Error(EEXIST, "netns store: {} is held already", key);
-    known_[key] = std::nullopt;
+    if (holds_.count(key)) throw Error(EEXIST, "netns store: {} is held already", key);
+    holds_[key] = Hold{};
     queue_.emplace_back(key, std::move(dup));
   }
   changed_.notify_all();
@@ -108,15 +109,15 @@ void NetnsStore::put(const std::string& key, const Netns& ns) {
 
 bool NetnsStore::has(const std::string& key) {
   std::lock_guard lock(mutex_);
-  return known_.count(key) > 0;
+  return holds_.count(key) > 0;
 }
 
 Netns NetnsStore::open(const std::string& key) {
   std::unique_lock lock(mutex_);
-  auto it = known_.find(key);
-  if (it == known_.end()) throw Error(ENOENT, "netns store: nothing is held as {}", key);
-  changed_.wait(lock, [&] { return held_.count(key) > 0; });
-  if (known_[key]) throw *known_[key];
+  auto it = holds_.find(key);
+  if (it == holds_.end()) throw Error(ENOENT, "netns store: nothing is held as {}", key);
+  changed_.wait(lock, [&] { return it->second.done; });
+  if (it->second.error) throw *it->second.error;
   int dir = dir_.get();
   lock.unlock();
   Fd fd(::openat(dir, key.c_str(), O_RDONLY | O_CLOEXEC));

@@ -47,8 +47,11 @@ class NetnsStore {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::pair<std::string, Fd>> queue_;
-  std::map<std::string, std::optional<Error>> known_;  // key -> error (nullopt: held or in flight)
-  std::map<std::string, bool> held_;
+  struct Hold {
+    bool done = false;            // the thread has made it (or failed to)
+    std::optional<Error> error;   // why it failed
+  };
+  std::map<std::string, Hold> holds_;
   Fd dir_;                      // the tmpfs that holds the binds, reachable from any mount namespace
   std::optional<Error> failed_;  // the thread could not start
   bool ready_ = false;

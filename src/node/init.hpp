@@ -7,8 +7,8 @@
 // length in host order, then encode_spec's message), then blocks for one byte
 // that says it is in its cgroup and may go; end of file instead means netlab
 // gave up. It sets the node up and writes one ReadyMessage on READY_FD.
-// NETNS_FD is the network namespace to join (-1 for a userns node, whose
-// namespace came with the clone).
+// NETNS_FD is the network namespace to join; a contained node's init later
+// joins the user namespace that owns it (ioctl NS_GET_USERNS).
 #pragma once
 
 #include <cstdint>

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
-#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -179,7 +178,6 @@ struct ExecInit {
   std::array<char*, 1> envp{};
   std::array<int, 3> keep{};  // slots that stay open across the exec
   unsigned top = 0;
-  int release = -1, ready = -1;
   int err = 0;  // set by a vfork child whose exec failed
 };
 
@@ -235,23 +233,20 @@ Started clone_node(const NodeSpec& spec) {
   auto size = static_cast<uint32_t>(message.size());
 
   SpawnSlots& slots = spawn_slots();
-  SpawnSlots& set = slots;
-  fill_slot(release_r.get(), set.release);
-  fill_slot(ready_w.get(), set.ready);
-  fill_slot(spec.netns_fd, set.netns);
+  fill_slot(release_r.get(), slots.release);
+  fill_slot(ready_w.get(), slots.ready);
+  fill_slot(spec.netns_fd, slots.netns);
   auto empty_slots = [&] {
-    for (int slot : {set.release, set.ready, set.netns}) fill_slot(slots.devnull.get(), slot);
+    for (int slot : {slots.release, slots.ready, slots.netns}) fill_slot(slots.devnull.get(), slot);
   };
 
   ExecInit e;
   e.path = program.c_str();
-  e.args = {detail::kInitProgram, spec.name, std::to_string(set.release), std::to_string(set.ready),
-            std::to_string(set.netns)};
+  e.args = {detail::kInitProgram, spec.name, std::to_string(slots.release), std::to_string(slots.ready),
+            std::to_string(slots.netns)};
   for (size_t i = 0; i < e.args.size(); ++i) e.argv[i] = e.args[i].data();
-  e.keep = {set.release, set.ready, set.netns};
+  e.keep = {slots.release, slots.ready, slots.netns};
   e.top = slots.top;
-  e.release = set.release;
-  e.ready = set.ready;
 
   int pidfd = -1;
   pid_t pid;

@@ -1,9 +1,9 @@
 // Starting nodes: clone into new PID, mount, UTS and IPC namespaces, inside the
 // node's cgroup before the child runs a step of its own (the init waits on its
 // release channel until netlab has attached it), joining the network namespace
-// netlab built for it. A node with
-// a user namespace gets it, and its network namespace, from the same clone3, so
-// every namespace of the node belongs to the node's root. The child execs the
+// netlab built for it (for a contained node, one its own user namespace owns:
+// see make_contained_netns; the init joins that user namespace once it has
+// built the node's file system). The child execs the
 // node's init, netlab-init (src/node/init/), a small static program: it shares
 // netlab's memory until that exec instead of copying its page tables, so a
 // start costs the same with 10 nodes running or 2000, and an idle node holds

@@ -44,7 +44,7 @@ std::vector<std::string> list_tree(const std::string& path) {
   return out;
 }
 
-const char* kCgroupHierarchies[] = {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory",
+const char* kCgroupHierarchies[] = {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/memory",
                                     "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"};
 
 }  // namespace
