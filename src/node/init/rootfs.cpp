@@ -163,13 +163,24 @@ void mask_proc_and_sys(const NodeSpec& spec, const std::string& root) {
     if (::lstat(p.c_str(), &st) < 0 || !S_ISREG(st.st_mode)) continue;
     check(::mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr), std::string("masking ") + f);
   }
+  // One empty read-only tmpfs masks every directory (the first mounted, the
+  // others binds of it): each superblock costs kernel memory in every memory
+  // cgroup of the host (docs/performance.md), so a node mounts as few as it can.
+  constexpr unsigned long kMaskFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  std::string first_mask;
   for (const char* d : {"/proc/acpi", "/proc/scsi", "/proc/asound", "/sys/firmware", "/sys/kernel/debug",
                         "/sys/kernel/tracing", "/sys/kernel/security"}) {
     std::string p = root + d;
     struct stat st{};
     if (::lstat(p.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) continue;
-    check(::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, tmpfs_opts(spec, "555").c_str()),
-          std::string("masking ") + d);
+    if (first_mask.empty()) {
+      check(::mount("tmpfs", p.c_str(), "tmpfs", kMaskFlags, tmpfs_opts(spec, "555").c_str()), std::string("masking ") + d);
+      first_mask = p;
+      continue;
+    }
+    check(::mount(first_mask.c_str(), p.c_str(), nullptr, MS_BIND, nullptr), std::string("masking ") + d);
+    check(::mount(nullptr, p.c_str(), nullptr, MS_BIND | MS_REMOUNT | kMaskFlags, nullptr),
+          std::string("making the mask of ") + d + " read-only");
   }
   for (const char* d : {"/proc/sys", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/sysvipc"}) {
     std::string p = root + d;
