@@ -117,6 +117,7 @@ void host_rootfs(const NodeSpec& spec, const std::string& root, int userns_fd) {
     }
   }
   std::string etc_lower = userns_fd >= 0 ? idmapped_layer(spec, "/etc", "etc", userns_fd) : "/etc";
+  if (!spec.hosts_layer.empty()) etc_lower = spec.hosts_layer + "/etc:" + etc_lower;
   mkdirs(root + "/etc");
   overlay(etc_lower, spec.node_dir + "/upper/etc", spec.node_dir + "/work", root + "/etc");
   mkdirs(root + "/var");
@@ -273,14 +274,18 @@ int open_in_root(int root_fd, const std::string& node_path, bool dir) {
 }
 
 void build_root(const NodeSpec& spec, const std::string& root, int userns_fd) {
+  // The lab's /etc/hosts is one read-only layer above the image, shared by the
+  // lab's nodes (a copy per node made the lab's state grow with the square of
+  // its size); a node that writes it gets its own copy in its upper layer.
+  std::string hosts = spec.hosts_layer.empty() ? "" : spec.hosts_layer + ":";
   switch (spec.rootfs) {
     case RootfsKind::kHost: host_rootfs(spec, root, userns_fd); break;
     case RootfsKind::kBusybox:
       // A contained node's busybox image is a copy owned by its root (netlab made it).
-      overlay(spec.lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
+      overlay(hosts + spec.lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
       break;
     case RootfsKind::kPath:
-      overlay(userns_fd >= 0 ? idmapped_layer(spec, spec.lower, "image", userns_fd) : spec.lower,
+      overlay(hosts + (userns_fd >= 0 ? idmapped_layer(spec, spec.lower, "image", userns_fd) : spec.lower),
               spec.node_dir + "/upper", spec.node_dir + "/work", root);
       break;
     case RootfsKind::kImage: {
@@ -298,7 +303,7 @@ void build_root(const NodeSpec& spec, const std::string& root, int userns_fd) {
           pos = end + 1;
         }
       }
-      overlay(lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
+      overlay(hosts + lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
       break;
     }
   }
