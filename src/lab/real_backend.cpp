@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -196,9 +197,19 @@ std::optional<std::pair<uint32_t, uint32_t>> RealBackend::image_owner(const topo
   return std::pair{userns_range().host_uid, userns_range().host_gid};
 }
 
-void RealBackend::discard_created() {
-  for (const auto& f : created_files_) remove_tree(f);
+void RealBackend::discard_created(const Backend* keep) {
+  std::vector<std::string> used;
+  if (keep) used = keep->files_in_use();
+  for (const auto& f : created_files_)
+    if (std::find(used.begin(), used.end(), f) == used.end()) remove_tree(f);
   created_files_.clear();
+}
+
+std::vector<std::string> RealBackend::files_in_use() const {
+  std::vector<std::string> out;
+  for (const auto& h : hosts_layer_)
+    if (!h.empty()) out.push_back(h);
+  return out;
 }
 
 node::NodeSpec RealBackend::node_spec(const topo::Node& n) {

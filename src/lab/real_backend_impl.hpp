@@ -34,7 +34,8 @@ class RealBackend : public Backend {
 
   /// Netlink requests sent so far, over every socket (for benchmarks and notes).
   uint64_t requests_sent() const override;
-  void discard_created() override;
+  void discard_created(const Backend* keep) override;
+  std::vector<std::string> files_in_use() const override;
 
  private:
   // real_backend_net.cpp

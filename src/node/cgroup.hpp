@@ -68,7 +68,7 @@ void kill_until_empty(const std::string& procs_file, int timeout_ms);
 void rmdir_up(const std::string& root, const std::string& rel);
 /// "a/b/c" -> "a/b" (a node's group -> its lab's); "" for a top-level group.
 std::string parent_group(const std::string& rel);
-/// Resident memory of these processes (their statm), for a node without a memory group.
+/// Memory of these processes (their proportional set size), for a node without a memory group.
 uint64_t resident_bytes(const std::vector<pid_t>& pids);
 }  // namespace detail
 

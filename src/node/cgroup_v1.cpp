@@ -46,17 +46,9 @@ class CgroupsV1 : public Cgroups {
     if (l.weight) detail::write_value(dir("cpu", rel) + "/cpu.shares", std::to_string(weight_to_shares(*l.weight)));
     if (l.memory_bytes) {
       std::string m = dir("memory", rel);
-      bool fresh = ::access(m.c_str(), F_OK) != 0;
+      // A node gets its memory group when it starts (apply restarts a node
+      // given its first memory limit: its memory is charged where it was).
       detail::mkdir_p(m);
-      // A limit given to a running node (apply): its processes move into the new group.
-      if (fresh && ::access((dir("pids", rel) + "/cgroup.procs").c_str(), F_OK) == 0)
-        for (pid_t pid : procs(rel)) {
-          try {
-            detail::write_value(m + "/cgroup.procs", std::to_string(pid));
-          } catch (const Error& e) {
-            if (e.errnum() != ESRCH) throw;
-          }
-        }
       // No swap beyond the limit (the file exists only with swap accounting).
       bool memsw = ::access((m + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0;
       try {

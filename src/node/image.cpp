@@ -18,12 +18,14 @@ namespace {
 // Renames a directory built under a temporary name into place, so concurrent
 // deploys never see half of one. Another deploy that built it first wins:
 // theirs is as good as ours.
-void install_built(const std::string& tmp, const std::string& at, const char* what) {
-  if (::rename(tmp.c_str(), at.c_str()) == 0) return;
+// Returns false when another process installed it first (ours is dropped).
+bool install_built(const std::string& tmp, const std::string& at, const char* what) {
+  if (::rename(tmp.c_str(), at.c_str()) == 0) return true;
   int saved = errno;
   std::error_code ec;
   fs::remove_all(tmp, ec);
   if (saved != EEXIST && saved != ENOTEMPTY) throw Error(saved, "installing the {} at {}", what, at);
+  return false;
 }
 
 }  // namespace
@@ -115,8 +117,8 @@ std::string ensure_hosts_layer(const std::string& lab_dir, const std::string& ho
     fs::remove_all(tmp, ec);
     throw;
   }
-  install_built(tmp, layer, "hosts layer");
-  if (created) *created = true;
+  bool ours = install_built(tmp, layer, "hosts layer");
+  if (created) *created = ours;
   return layer;
 }
 

@@ -119,6 +119,11 @@ void prepare_node_dir(const std::string& node_dir, std::optional<IdRange> owner,
     fs::create_directories(node_dir + "/" + d, ec);
     if (ec) throw Error(ec.value(), "creating {}/{}", node_dir, d);
   }
+  // A (re)started node sees the lab's current /etc/hosts (the shared layer):
+  // a copy in its upper layer (its own edit, or a lab deployed before the
+  // layer existed) would hide it, as the per-node file was rewritten before.
+  if (::unlink((node_dir + "/upper/etc/hosts").c_str()) < 0 && errno != ENOENT)
+    throw_errno("removing {}/upper/etc/hosts", node_dir);
   write_file(node_dir + "/status", "", 0644);  // how `cmd` ended, written by the node's init
   if (!owner) return;
   write_file(node_dir + "/log", "", 0644);  // the node writes it as its own root

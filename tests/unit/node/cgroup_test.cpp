@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -119,11 +121,24 @@ TEST_F(CgroupDirTest, V1NodeWithoutAMemoryLimitHasNoMemoryGroupOfItsOwn) {
     write_file(root_ / f, "1\n");
   auto files = cg->limit_files("netlab/lab/n");
   EXPECT_NE(std::find(files.begin(), files.end(), "memory.limit_in_bytes=9223372036854771712"), files.end());
-  // Usage without a memory group: the resident memory of the node's processes.
+  // Usage without a memory group: the proportional set size of the node's
+  // processes — all of their private (anonymous) memory, at most all they map.
   write_file(root_ / "pids/netlab/lab/n/cgroup.procs", std::to_string(getpid()) + "\n");
   write_file(root_ / "cpuacct/netlab/lab/n/cpuacct.usage", "5\n");
-  EXPECT_EQ(cg->usage("netlab/lab/n").memory_bytes, detail::resident_bytes({getpid()}));
-  EXPECT_GT(detail::resident_bytes({getpid()}), 0u);
+  std::vector<char> touched(8 << 20, 1);  // 8 MiB of anonymous memory, resident
+  auto status_kib = [](const std::string& key) {
+    std::ifstream in("/proc/self/status");
+    for (std::string k; in >> k;) {
+      uint64_t v = 0;
+      if (k == key && in >> v) return v;
+    }
+    return uint64_t{0};
+  };
+  uint64_t usage = cg->usage("netlab/lab/n").memory_bytes;
+  EXPECT_GE(usage, status_kib("RssAnon:") * 1024 * 9 / 10) << "anonymous memory is the process's own";
+  EXPECT_LE(usage, status_kib("VmRSS:") * 1024 * 11 / 10);
+  EXPECT_GE(usage, 8u << 20);
+  EXPECT_EQ(touched[touched.size() - 1], 1);
 }
 
 TEST_F(CgroupDirTest, V2EnablesMemoryOnlyOnTheWayToANodeWithAMemoryLimit) {
