@@ -42,8 +42,10 @@ bool select_host_part(topo::Lab& lab, const std::string& host, bool dry_run, std
   size_t dropped = 0;
   lab = cluster::host_part(lab, p, v, index, &dropped);
   if (dropped)
-    std::cerr << fmt::format("netlab: {} checks involve nodes of other hosts; they are left out of host {}'s part\n",
-                             dropped, host);
+    std::cerr << fmt::format(
+        "netlab: {} of the lab's checks involve nodes of other hosts: `netlab test {}` runs every check on its "
+        "node's host\n",
+        dropped, lab.file);
   if (dry_run) out << fmt::format("plan of host {}'s part:\n", host);
   return true;
 }
@@ -61,7 +63,7 @@ int deploy_over_ssh(const topo::Lab& lab, const std::string& file) {
   for (size_t h = 0; h < lab.hosts.size(); ++h) {
     all.push_back(static_cast<int>(h));
     deploy.push_back({"deploy", file, "--host", lab.hosts[h].name});
-    destroy.push_back({"destroy", "--lab", lab.name});
+    destroy.push_back({"destroy", "--lab", lab.name, "--local"});  // this part only: never the other hosts' again
   }
   auto results = cluster::run_on_hosts(lab, all, deploy);
   bool ok = true;

@@ -1,8 +1,10 @@
 // Whole-lab orchestration over OpenSSH (docs/multi-host.md): `netlab ARGS...`
 // run on several hosts at once through each host's `ssh` target, one
 // multiplexed connection per host (ControlMaster=auto, ControlPersist). The
-// ssh program is "ssh" unless NETLAB_SSH names another (tests use a stand-in
-// that enters a simulated host's namespaces). netlab must be on each host's PATH.
+// ssh command is "ssh" unless NETLAB_SSH gives another: a program and its
+// first arguments, separated by spaces (e.g. "ssh -F /etc/netlab/ssh_config";
+// an option given there wins over netlab's own, as ssh takes the first value
+// of each). netlab must be on each host's PATH.
 #pragma once
 
 #include <string>
@@ -16,13 +18,26 @@ struct RemoteResult {
   int host = -1;
   int exit_code = -1;   // the remote netlab's, or 255 when ssh itself failed
   std::string output;   // stdout and stderr, interleaved
+  std::string out;      // stdout alone (a --json answer)
+  std::string err;      // stderr alone
 };
 
 /// "'a b'" — one argument quoted for the remote shell ssh hands the command to.
 std::string shell_quote(const std::string& arg);
 
-/// The ssh command line for host `h` running netlab with `args`.
-std::vector<std::string> ssh_argv(const topo::Host& h, const std::vector<std::string>& args);
+/// The ssh command line for host `h` running netlab with `args`; `multiplex`:
+/// one master connection per host (ControlMaster=auto, a ControlPath in
+/// ~/.ssh, ControlPersist=60), used when ~/.ssh exists.
+std::vector<std::string> ssh_argv(const topo::Host& h, const std::vector<std::string>& args, bool multiplex = true);
+
+/// NETLAB_SSH split into words, or {"ssh"}.
+std::vector<std::string> ssh_command();
+
+/// Runs netlab with `args` on host `h` with this process's stdin, stdout and
+/// stderr (exec, shell, link: the user talks to the remote command); `tty`
+/// asks ssh for a terminal (-t). Returns the remote exit code, 255 when ssh
+/// itself failed.
+int run_attached(const topo::Host& h, const std::vector<std::string>& args, bool tty);
 
 /// Runs netlab with args_for(host) on every host in `hosts`, in parallel; waits for all.
 std::vector<RemoteResult> run_on_hosts(const topo::Lab& lab, const std::vector<int>& hosts,

@@ -392,7 +392,7 @@ json evaluate(const topo::Lab& lab, const HostFacts& facts, const LabState& stat
 
 CheckResult from_json(const json& j) {
   return {j["name"], j["kind"], j["node"], j["expected"], j["got"], j["passed"], j["seconds"],
-          j["attempts"], j["group"], j["skipped"]};
+          j["attempts"], j["group"], j["skipped"], j.value("host", "")};
 }
 
 // Runs the checks at `indices` (one group), at most `jobs` at once.
@@ -461,7 +461,7 @@ void run_group(const topo::Lab& lab, const HostFacts& facts, const LabState& sta
       auto j = json::parse(running[i].text, nullptr, false);
       results[running[i].index] =
           j.is_discarded()
-              ? CheckResult{c.name, kind_name(c.kind), c.from, expected_text(c), "the check crashed", false, 0, 1, c.group}
+              ? CheckResult{c.name, kind_name(c.kind), c.from, expected_text(c), "the check crashed", false, 0, 1, c.group, false, ""}
               : from_json(j);
       running.erase(running.begin() + static_cast<long>(i));
     }
@@ -488,7 +488,7 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
         results[i] = {c.name, kind_name(c.kind), c.from, expected_text(c),
                       failed_group.empty() ? std::string("skipped: an earlier check failed")
                                            : fmt::format("skipped: group {} failed", failed_group),
-                      false, 0, 0, c.group, true};
+                      false, 0, 0, c.group, true, ""};
       }
       continue;
     }
@@ -539,7 +539,7 @@ std::string render_results(const std::vector<CheckResult>& results) {
   size_t name_w = 5, node_w = 4, exp_w = 8, got_w = 3;
   for (const auto& r : results) {
     name_w = std::max(name_w, utf8_length(r.name));
-    node_w = std::max(node_w, utf8_length(r.node));
+    node_w = std::max(node_w, utf8_length(r.node) + (r.host.empty() ? 0 : r.host.size() + 1));
     exp_w = std::max(exp_w, utf8_length(r.expected));
     got_w = std::max(got_w, utf8_length(r.got));
   }
@@ -558,7 +558,7 @@ std::string render_results(const std::vector<CheckResult>& results) {
     failed += !r.passed && !r.skipped;
     std::string time = r.skipped ? "-" : fmt::format("{:.2f}s", r.seconds);
     out += std::string(r.passed ? "✓" : r.skipped ? "-" : "✗") + " " + cell(r.name, name_w) + "  " +
-           cell(r.node, node_w) + "  " + cell(r.expected, exp_w) + "  " + cell(r.got, got_w) + "  " +
+           cell(r.host.empty() ? r.node : r.node + "@" + r.host, node_w) + "  " + cell(r.expected, exp_w) + "  " + cell(r.got, got_w) + "  " +
            fmt::format("{:>6}", time) + "\n";
   }
   out += fmt::format("\n{} passed, {} failed", results.size() - failed - skipped, failed);
@@ -567,12 +567,16 @@ std::string render_results(const std::vector<CheckResult>& results) {
   return out;
 }
 
+CheckResult check_result_from_json(const json& j) { return from_json(j); }
+
 json results_json(const std::vector<CheckResult>& results) {
   json out = json::array();
   for (const auto& r : results)
     out.push_back({{"name", r.name},         {"kind", r.kind},     {"node", r.node},       {"expected", r.expected},
                    {"got", r.got},           {"passed", r.passed}, {"seconds", r.seconds}, {"attempts", r.attempts},
                    {"group", r.group},       {"skipped", r.skipped}});
+  for (size_t i = 0; i < results.size(); ++i)
+    if (!results[i].host.empty()) out[i]["host"] = results[i].host;
   return out;
 }
 

@@ -24,7 +24,11 @@ struct CheckResult {
   int attempts = 1;     // > 1 when `within` retried it
   std::string group;    // "" = the default group
   bool skipped = false; // not run: an earlier group failed (counts as not passed)
+  std::string host;     // multi-host lab: the host the node runs on ("" = one machine)
 };
+
+/// One result as results_json writes it.
+CheckResult check_result_from_json(const nlohmann::json& j);
 
 /// Runs every check of `lab` (deployed under `facts`) with at most `jobs` in parallel,
 /// group after group (groups in order of their first check in the file). When a
