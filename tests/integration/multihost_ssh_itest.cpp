@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -121,6 +122,7 @@ class RealSshMultiHostTest : public MultiHostTest {
     if (pid == 0) {
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(fd, 2);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test killed half-way takes its sshd with it
       // nsenter without -p execs sshd itself: the pid forked here is sshd's.
       execl("/usr/bin/nsenter", "nsenter", "-t", target.c_str(), "-m", "-n", "/usr/sbin/sshd", "-D", "-e", "-f",
             cfg.c_str(), nullptr);
@@ -262,6 +264,33 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
     for (const char* c : {"cpu", "memory", "pids"})
       EXPECT_FALSE(fs::exists(std::string("/sys/fs/cgroup/") + c + "/" + cgroup_parent_ + "/h" + std::to_string(i) +
                               "/" + lab_));
+  }
+}
+
+// Host h3 already runs its part (deployed there by hand): the whole-lab deploy
+// from h1 fails there, and h1's and h2's new parts are rolled back over ssh;
+// then `destroy FILE` from h1, which holds nothing, reaches h3 from the file alone.
+TEST_F(RealSshMultiHostTest, AFailingPartRollsBackEveryPartAndDestroyFileFromAnyHostReachesAll) {
+  auto by_hand = netlab_on(3, "deploy " + file_ + " --host h3");
+  ASSERT_EQ(by_hand.exit_code, 0) << by_hand.out;
+  auto r = user_on(1, "deploy " + file_);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("host h3 (root@192.0.2.13): deploy failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("already deployed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nothing this deploy built remains"), std::string::npos) << r.out;
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
+    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
+    EXPECT_EQ(links_in("/proc/" + std::to_string(holder_[i]) + "/ns/net").size(), 2u) << "host h" << i;
+  }
+  EXPECT_EQ(on(3, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a3\n" + lab_ + "-r3\n");
+
+  r = user_on(1, "destroy " + file_);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("host h3: lab " + lab_ + " destroyed"), std::string::npos) << r.out;
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
+    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
   }
 }
 
