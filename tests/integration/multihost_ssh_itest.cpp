@@ -90,7 +90,8 @@ class RealSshMultiHostTest : public MultiHostTest {
                                         << "  GlobalKnownHostsFile /dev/null\n"
                                         << "  StrictHostKeyChecking yes\n"
                                         << "  ConnectTimeout 5\n";
-    ssh_ = "ssh -F " + dir_ + "/ssh_config -o ControlPath=" + dir_ + "/cm-%C";
+    // One shared connection per host, as netlab asks for when ~/.ssh exists (here in the temp dir).
+    ssh_ = "ssh -F " + dir_ + "/ssh_config -o ControlMaster=auto -o ControlPersist=60 -o ControlPath=" + dir_ + "/cm-%C";
     std::string text = read_text(file_);
     for (int i = 1; i <= 3; ++i) {
       std::string a = "address = \"192.0.2.1" + std::to_string(i) + "\"";
