@@ -33,7 +33,14 @@ int run_inspect(const Args& args) {
   if (!require_root("inspect")) return kExitUserError;
   try {
     bool stats = vm["stats"].as<bool>();
-    if (auto whole = vm["local"].as<bool>() ? std::optional<WholeLab>() : deployed_whole_lab(facts, *name)) {
+    auto whole = vm["local"].as<bool>() ? std::optional<WholeLab>() : deployed_whole_lab(facts, *name);
+    if (whole && whole->reachable().empty()) {
+      // Parts run by another orchestrator (no ssh targets): this host's part, said so.
+      std::cerr << "netlab: lab " << *name << " spans " << whole->lab.hosts.size()
+                << " hosts and no other host has an ssh target: showing this host's part only\n";
+      whole.reset();
+    }
+    if (whole) {
       std::vector<std::string> extra;
       if (stats) extra.push_back("--stats");
       if (vm["raw"].as<bool>()) extra.push_back("--raw");

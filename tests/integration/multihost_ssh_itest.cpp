@@ -250,6 +250,17 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
   EXPECT_TRUE(iface_up(3, "r3", "eth0"));
   EXPECT_TRUE(eventually([&] { return ping_from(1, "r1", "10.0.23.2"); }, 5000));
 
+  // link set from h2 on a link between h1 and h2: a rate limit (TBF; this
+  // kernel has no netem) on the egress of both VXLAN ends, each set by its own
+  // host (r1's over ssh), read back by tc.
+  r = user_on(2, "link set " + lab_ + " r1:eth0 --rate 10mbit");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  for (auto [i, node] : {std::pair{1, "r1"}, std::pair{2, "r2"}}) {
+    std::string tc = run_shell("nsenter --net=" + node_ns(i, node) + " tc qdisc show dev eth0");
+    EXPECT_NE(tc.find("qdisc tbf"), std::string::npos) << node << ": " << tc;
+    EXPECT_NE(tc.find("rate 10Mbit"), std::string::npos) << node << ": " << tc;
+  }
+
   // apply: refused, clearly, for a multi-host lab; nothing changes.
   r = user_on(1, "apply " + file_);
   EXPECT_EQ(r.exit_code, 1) << r.out;
