@@ -153,7 +153,7 @@ int run_test(const Args& args) {
   if (!host.empty() || !topology->hosts.empty()) {
     int rc = kExitOk;
     if (host.empty()) {
-      rc = test_whole_lab(*topology, vm["file"].as<std::string>(), facts, keep, vm["jobs"].as<int>(), results);
+      rc = test_whole_lab(*topology, vm["file"].as<std::string>(), keep, vm["jobs"].as<int>(), results);
     } else {
       rc = test_host_part(*topology, host, vm["group-index"].as<int>(), facts, vm["jobs"].as<int>(), results);
     }

@@ -240,9 +240,8 @@ std::vector<topo::Check> checks_of_host(const topo::Lab& lab, int host, int grou
   return out;
 }
 
-int test_whole_lab(const topo::Lab& lab, const std::string& file, const lab::HostFacts& facts, bool keep, int jobs,
+int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int jobs,
                    std::vector<lab::CheckResult>& results) {
-  (void)facts;
   WholeLab w{lab, cluster::place(lab), -1};
   std::vector<std::string> missing;
   for (const auto& h : lab.hosts)

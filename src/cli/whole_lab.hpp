@@ -57,7 +57,7 @@ nlohmann::json inspect_whole_lab(const WholeLab& w, const lab::HostFacts& facts,
 /// NAME --group-index G --json` over ssh), group after group as on one host;
 /// the results are merged in file order, each naming its host.
 /// `keep` as for test; the lab is deployed over ssh first if no host has it.
-int test_whole_lab(const topo::Lab& lab, const std::string& file, const lab::HostFacts& facts, bool keep, int jobs,
+int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int jobs,
                    std::vector<lab::CheckResult>& results);
 
 /// The checks of `lab` whose node runs on `host`, in group `group_index`
