@@ -92,7 +92,7 @@ int test_host_part(const topo::Lab& topology, const std::string& host, int group
   if (!same_as_deployed(topology, facts)) return kExitUserError;
   std::vector<lab::CheckResult> refused;
   topo::Lab mine = topology;
-  mine.checks = checks_of_host(topology, h, group_index, &refused);
+  mine.checks = lab::checks_of_host(topology, h, group_index, &refused);
   try {
     results = lab::run_checks(mine, facts, jobs);
   } catch (const Error& e) {

@@ -195,17 +195,6 @@ json inspect_whole_lab(const WholeLab& w, const lab::HostFacts& facts, const std
 
 namespace {
 
-// The node owning address `addr` (or named `to`), -1 if none.
-int target_node(const topo::Lab& lab, const std::string& to) {
-  int i = lab.find_node(to);
-  if (i >= 0) return i;
-  for (size_t n = 0; n < lab.nodes.size(); ++n)
-    for (const auto& iface : lab.nodes[n].interfaces)
-      for (const auto& a : iface.addresses)
-        if (a.addr.str() == to) return static_cast<int>(n);
-  return -1;
-}
-
 std::vector<std::string> group_order(const topo::Lab& lab) {
   std::vector<std::string> order;
   for (const auto& c : lab.checks)
@@ -214,31 +203,6 @@ std::vector<std::string> group_order(const topo::Lab& lab) {
 }
 
 }  // namespace
-
-std::vector<topo::Check> checks_of_host(const topo::Lab& lab, int host, int group_index,
-                                        std::vector<lab::CheckResult>* refused) {
-  cluster::Placement p = cluster::place(lab);
-  auto order = group_order(lab);
-  std::vector<topo::Check> out;
-  for (const auto& c : lab.checks) {
-    if (group_index >= 0 && (group_index >= static_cast<int>(order.size()) || c.group != order[group_index])) continue;
-    if (c.from_index < 0 || p.node_host[c.from_index] != host) continue;
-    if (c.kind == topo::CheckKind::kConnect && c.listen) {
-      int t = target_node(lab, c.to);
-      if (t >= 0 && p.node_host[t] != host) {
-        if (refused)
-          refused->push_back({c.name, "connect", c.from, c.expect_success ? "success" : "failure",
-                              fmt::format("not run: its listener would be on {}, which runs on host {}; a connect "
-                                          "check between hosts needs listen = false and a server the target runs",
-                                          lab.nodes[t].name, lab.hosts[p.node_host[t]].name),
-                              false, 0, 0, c.group, false, lab.hosts[host].name});
-        continue;
-      }
-    }
-    out.push_back(c);
-  }
-  return out;
-}
 
 int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int jobs,
                    std::vector<lab::CheckResult>& results) {
@@ -290,7 +254,7 @@ int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int
     std::vector<std::vector<topo::Check>> subsets(lab.hosts.size());
     for (int h : all) {
       std::vector<lab::CheckResult> refused;
-      subsets[h] = checks_of_host(lab, h, static_cast<int>(g), &refused);
+      subsets[h] = lab::checks_of_host(lab, h, static_cast<int>(g), &refused);
       if (!subsets[h].empty() || !refused.empty()) hosts.push_back(h);
     }
     if (failed) {

@@ -60,11 +60,4 @@ nlohmann::json inspect_whole_lab(const WholeLab& w, const lab::HostFacts& facts,
 int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int jobs,
                    std::vector<lab::CheckResult>& results);
 
-/// The checks of `lab` whose node runs on `host`, in group `group_index`
-/// (-1: every group): what `test FILE --host NAME` runs there. Checks that
-/// cannot run there (a connect check whose listener would be on another
-/// host) come back in `refused` as failed results saying why.
-std::vector<topo::Check> checks_of_host(const topo::Lab& lab, int host, int group_index,
-                                        std::vector<lab::CheckResult>* refused);
-
 }  // namespace netlab::cli

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "lab/json_match.hpp"
+#include "cluster/placement.hpp"
 #include "topology/pattern.hpp"
 
 #include "lab/state.hpp"
@@ -500,6 +501,34 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
       }
   }
   return results;
+}
+
+std::vector<topo::Check> checks_of_host(const topo::Lab& lab, int host, int group_index,
+                                        std::vector<CheckResult>* refused) {
+  cluster::Placement p = cluster::place(lab);
+  std::vector<std::string> order;
+  for (const auto& c : lab.checks)
+    if (std::find(order.begin(), order.end(), c.group) == order.end()) order.push_back(c.group);
+  std::vector<topo::Check> out;
+  for (const auto& c : lab.checks) {
+    if (group_index >= 0 && (group_index >= static_cast<int>(order.size()) || c.group != order[group_index])) continue;
+    if (c.from_index < 0 || p.node_host[c.from_index] != host) continue;
+    if (c.kind == topo::CheckKind::kConnect && c.listen) {
+      int t = lab.find_node(c.to);
+      if (t < 0) t = owner_of(lab, c.to);
+      if (t >= 0 && p.node_host[t] != host) {
+        if (refused)
+          refused->push_back({c.name, kind_name(c.kind), c.from, expected_text(c),
+                              fmt::format("not run: its listener would be on {}, which runs on host {}; a connect "
+                                          "check between hosts needs listen = false and a server the target runs",
+                                          lab.nodes[t].name, lab.hosts[p.node_host[t]].name),
+                              false, 0, 0, c.group, false, lab.hosts[host].name});
+        continue;
+      }
+    }
+    out.push_back(c);
+  }
+  return out;
 }
 
 CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::Check& check) {

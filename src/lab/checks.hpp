@@ -35,6 +35,15 @@ CheckResult check_result_from_json(const nlohmann::json& j);
 /// group has a failure, the checks of later groups are skipped (reported, not run).
 std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts, int jobs);
 
+/// Multi-host lab: the checks whose `from` node runs on host `host` (index
+/// into lab.hosts), of the `group_index`-th group only (groups in order of
+/// first appearance; -1: every group), in file order — what `netlab test FILE
+/// --host NAME` runs there. A connect check whose listener (the node owning
+/// `to`) runs on another host cannot run: it comes back in `refused` as a
+/// failed result saying why.
+std::vector<topo::Check> checks_of_host(const topo::Lab& lab, int host, int group_index,
+                                        std::vector<CheckResult>* refused);
+
 /// One check (the C++ API and tests use it directly).
 CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::Check& check);
 

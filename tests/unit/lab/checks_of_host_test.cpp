@@ -1,0 +1,81 @@
+// Which checks of a multi-host lab each host runs (`netlab test FILE --host
+// NAME`), group by group, and which cannot run across hosts (no privileges).
+#include <gtest/gtest.h>
+
+#include "lab/checks.hpp"
+#include "topology/parse.hpp"
+
+namespace netlab::lab {
+namespace {
+
+const char* kLab = R"(
+name = "mh"
+[hosts.h1]
+address = "192.0.2.11"
+[hosts.h2]
+address = "192.0.2.12"
+[nodes.r1]
+host = "h1"
+interfaces.eth0 = "10.0.12.1/24"
+[nodes.r2]
+host = "h2"
+interfaces.eth0 = "10.0.12.2/24"
+[[links]]
+endpoints = ["r1:eth0", "r2:eth0"]
+[[checks]]
+name = "one"
+kind = "ping"
+from = "r1"
+to = "r2"
+[[checks]]
+name = "two"
+group = "later"
+kind = "ping"
+from = "r2"
+to = "10.0.12.1"
+[[checks]]
+name = "three"
+kind = "connect"
+from = "r1"
+to = "10.0.12.2"
+port = 80
+[[checks]]
+name = "four"
+group = "later"
+kind = "connect"
+from = "r2"
+to = "10.0.12.1"
+port = 80
+listen = false
+)";
+
+std::vector<std::string> names(const std::vector<topo::Check>& checks) {
+  std::vector<std::string> out;
+  for (const auto& c : checks) out.push_back(c.name);
+  return out;
+}
+
+TEST(ChecksOfHost, EachHostRunsItsNodesChecksGroupByGroupAndAListenerOnAnotherHostIsRefused) {
+  Diagnostics diags;
+  auto lab = topo::load_string(kLab, "mh.toml", diags);
+  ASSERT_TRUE(lab) << diags.render(kLab);
+  std::vector<CheckResult> refused;
+  // h1, every group: "one" runs; "three" would listen on r2 (h2): refused, saying why.
+  EXPECT_EQ(names(checks_of_host(*lab, 0, -1, &refused)), std::vector<std::string>{"one"});
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].name, "three");
+  EXPECT_EQ(refused[0].host, "h1");
+  EXPECT_FALSE(refused[0].passed);
+  EXPECT_FALSE(refused[0].skipped);
+  EXPECT_NE(refused[0].got.find("listener would be on r2, which runs on host h2"), std::string::npos) << refused[0].got;
+  // h2: nothing in the unnamed group (index 0), both of "later" (index 1): listen = false runs anywhere.
+  refused.clear();
+  EXPECT_TRUE(checks_of_host(*lab, 1, 0, &refused).empty());
+  EXPECT_EQ(names(checks_of_host(*lab, 1, 1, &refused)), (std::vector<std::string>{"two", "four"}));
+  EXPECT_TRUE(refused.empty());
+  // A group index past the last group selects nothing.
+  EXPECT_TRUE(checks_of_host(*lab, 0, 2, nullptr).empty());
+}
+
+}  // namespace
+}  // namespace netlab::lab
