@@ -57,7 +57,7 @@ bool deploys_over_ssh(const topo::Lab& lab, const std::string& host, bool dry_ru
   return true;
 }
 
-int deploy_over_ssh(const topo::Lab& lab, const std::string& file) {
+int deploy_over_ssh(const topo::Lab& lab, const std::string& file, std::ostream& out) {
   std::vector<int> all;
   std::vector<std::vector<std::string>> deploy, destroy;
   for (size_t h = 0; h < lab.hosts.size(); ++h) {
@@ -70,7 +70,7 @@ int deploy_over_ssh(const topo::Lab& lab, const std::string& file) {
   for (const auto& r : results) {
     const auto& h = lab.hosts[r.host];
     if (r.exit_code == 0) {
-      std::cout << fmt::format("host {}: {}", h.name, r.output);
+      out << fmt::format("host {}: {}", h.name, r.output);
       continue;
     }
     ok = false;
@@ -78,7 +78,7 @@ int deploy_over_ssh(const topo::Lab& lab, const std::string& file) {
                              r.output);
   }
   if (ok) {
-    std::cout << fmt::format("lab {} deployed on {} hosts\n", lab.name, lab.hosts.size());
+    out << fmt::format("lab {} deployed on {} hosts\n", lab.name, lab.hosts.size());
     return 0;
   }
   // Roll back every part that was built: a part that failed has rolled itself

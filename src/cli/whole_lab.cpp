@@ -234,7 +234,7 @@ int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int
   }
   bool deployed_here = false;
   if (have.empty()) {
-    if (int rc = deploy_over_ssh(lab, file); rc != kExitOk) return rc;
+    if (int rc = deploy_over_ssh(lab, file, std::cerr); rc != kExitOk) return rc;
     deployed_here = true;
   } else if (!lack.empty()) {
     std::cerr << fmt::format(

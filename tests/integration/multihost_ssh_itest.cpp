@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <set>
 
 #include "support/simulated_hosts.hpp"
 
@@ -281,7 +282,8 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
 
 // Host h3 already runs its part (deployed there by hand): the whole-lab deploy
 // from h1 fails there, and h1's and h2's new parts are rolled back over ssh;
-// then `destroy FILE` from h1, which holds nothing, reaches h3 from the file alone.
+// then `destroy FILE` from h1, which holds nothing, reaches h3 from the file alone;
+// then `test FILE` deploys the lab over ssh, checks it on every host and destroys it.
 TEST_F(RealSshMultiHostTest, AFailingPartRollsBackEveryPartAndDestroyFileFromAnyHostReachesAll) {
   auto by_hand = netlab_on(3, "deploy " + file_ + " --host h3");
   ASSERT_EQ(by_hand.exit_code, 0) << by_hand.out;
@@ -300,6 +302,24 @@ TEST_F(RealSshMultiHostTest, AFailingPartRollsBackEveryPartAndDestroyFileFromAny
   r = user_on(1, "destroy " + file_);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("host h3: lab " + lab_ + " destroyed"), std::string::npos) << r.out;
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
+    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
+  }
+
+  // test of a lab no host runs: deployed over ssh, checked on each host,
+  // destroyed again; stdout is the results alone (JSON), each with its host.
+  r = user_on(1, "test " + file_ + " --json", /*with_stderr=*/false);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  auto results = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(results.is_array()) << r.out;
+  EXPECT_EQ(results.size(), 4u);
+  std::set<std::string> hosts;
+  for (auto& c : results) {
+    EXPECT_TRUE(c.value("passed", false)) << c.dump();
+    hosts.insert(c.value("host", ""));
+  }
+  EXPECT_EQ(hosts, (std::set<std::string>{"h1", "h2", "h3"}));
   for (int i = 1; i <= 3; ++i) {
     EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
     EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
