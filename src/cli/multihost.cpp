@@ -57,12 +57,13 @@ bool deploys_over_ssh(const topo::Lab& lab, const std::string& host, bool dry_ru
   return true;
 }
 
-int deploy_over_ssh(const topo::Lab& lab, const std::string& file, std::ostream& out) {
+int deploy_over_ssh(const topo::Lab& lab, const std::string& file, std::ostream& out, bool reconfigure) {
   std::vector<int> all;
   std::vector<std::vector<std::string>> deploy, destroy;
   for (size_t h = 0; h < lab.hosts.size(); ++h) {
     all.push_back(static_cast<int>(h));
     deploy.push_back({"deploy", file, "--host", lab.hosts[h].name});
+    if (reconfigure) deploy.back().push_back("--reconfigure");
     destroy.push_back({"destroy", "--lab", lab.name, "--local"});  // this part only: never the other hosts' again
   }
   auto results = cluster::run_on_hosts(lab, all, deploy);

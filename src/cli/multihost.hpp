@@ -27,6 +27,7 @@ bool deploys_over_ssh(const topo::Lab& lab, const std::string& host, bool dry_ru
 /// must be at the same path on every host. Returns the exit code.
 /// What each host printed goes to `out` (test sends it to stderr, keeping
 /// stdout for its results).
-int deploy_over_ssh(const topo::Lab& lab, const std::string& file, std::ostream& out);
+/// `reconfigure`: each part is deploy --reconfigure'd (its old part destroyed first).
+int deploy_over_ssh(const topo::Lab& lab, const std::string& file, std::ostream& out, bool reconfigure = false);
 
 }  // namespace netlab::cli

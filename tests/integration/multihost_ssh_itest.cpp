@@ -187,6 +187,20 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
   EXPECT_NE(r.out.find("deployed on 3 hosts"), std::string::npos) << r.out;
   EXPECT_EQ(on(1, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a1\n" + lab_ + "-r1\n");
   EXPECT_EQ(on(3, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a3\n" + lab_ + "-r3\n");
+  // Deployed again with --reconfigure: every part is replaced, on every host.
+  auto r3_pid = [&] {
+    auto j = nlohmann::json::parse(user_on(3, "inspect " + lab_ + " --local --json", false).out, nullptr, false);
+    if (j.is_object())
+      for (auto& n : j["nodes"])
+        if (n.value("name", "") == "r3") return n.value("pid", 0);
+    return 0;
+  };
+  int before = r3_pid();
+  EXPECT_GT(before, 0);
+  r = user_on(1, "deploy " + file_ + " --reconfigure");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_GT(r3_pid(), 0);
+  EXPECT_NE(r3_pid(), before);  // a new node on h3
   EXPECT_TRUE(ping_from(1, "r1", "10.0.23.2"));
   EXPECT_TRUE(ping_from(1, "a1", "192.168.50.3"));
 
