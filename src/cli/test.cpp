@@ -74,8 +74,14 @@ int report(const topo::Lab& topology, const std::vector<lab::CheckResult>& resul
 
 // `test FILE --host NAME`: the checks of host NAME's nodes, in its part
 // deployed here (as `netlab test FILE` of a multi-host lab runs on each host).
-int test_host_part(const topo::Lab& topology, const std::string& host, int group_index, const lab::HostFacts& facts,
-                   int jobs, std::vector<lab::CheckResult>& results) {
+struct HostPartRun {
+  int group_index = -1;      // --group-index
+  int listen_for = -1;       // --listen-for: serve that check's listener, nothing else
+  bool remote_listeners = false;
+};
+
+int test_host_part(const topo::Lab& topology, const std::string& host, const HostPartRun& run,
+                   const lab::HostFacts& facts, int jobs, std::vector<lab::CheckResult>& results) {
   int h = topology.find_host(host);
   if (topology.hosts.empty() || h < 0) {
     std::cerr << "netlab test: --host " << host << ": lab " << topology.name
@@ -90,9 +96,26 @@ int test_host_part(const topo::Lab& topology, const std::string& host, int group
     return kExitUserError;
   }
   if (!same_as_deployed(topology, facts)) return kExitUserError;
+  if (run.listen_for >= 0) {
+    if (run.listen_for >= static_cast<int>(topology.checks.size()) ||
+        topology.checks[run.listen_for].kind != topo::CheckKind::kConnect) {
+      std::cerr << "netlab test: --listen-for " << run.listen_for << ": lab " << topology.name
+                << " has no connect check of that index\n";
+      return kExitUserError;
+    }
+    try {
+      lab::serve_listener(facts, topology, topology.checks[run.listen_for], 1, 0);
+    } catch (const Error& e) {
+      std::cerr << "netlab test: " << message_for(e) << "\n";
+      return exit_code_for(e);
+    }
+    return -1;  // nothing more to print
+  }
   std::vector<lab::CheckResult> refused;
   topo::Lab mine = topology;
-  mine.checks = lab::checks_of_host(topology, h, group_index, &refused);
+  mine.checks.clear();
+  for (auto& hc : lab::checks_of_host(topology, h, run.group_index, run.remote_listeners ? nullptr : &refused))
+    mine.checks.push_back(std::move(hc.check));
   try {
     results = lab::run_checks(mine, facts, jobs);
   } catch (const Error& e) {
@@ -125,7 +148,11 @@ int run_test(const Args& args) {
       ("host", po::value<std::string>()->value_name("NAME"),
        "multi-host lab: run only the checks whose node runs on host NAME, in its part deployed here")
       ("group-index", po::value<int>()->default_value(-1)->value_name("G"),
-       "with --host: only the checks of the G-th group (0-based, in order of first appearance)");
+       "with --host: only the checks of the G-th group (0-based, in order of first appearance)")
+      ("remote-listeners", po::bool_switch(),
+       "with --host: a connect check whose listener is on another host only connects (its listener is run there)")
+      ("listen-for", po::value<int>()->default_value(-1)->value_name("I"),
+       "with --host: run only the listener of the I-th check (0-based), print ready and what it saw; stdin's end stops it");
   spec.positional.add("file", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -155,7 +182,9 @@ int run_test(const Args& args) {
     if (host.empty()) {
       rc = test_whole_lab(*topology, vm["file"].as<std::string>(), keep, vm["jobs"].as<int>(), results);
     } else {
-      rc = test_host_part(*topology, host, vm["group-index"].as<int>(), facts, vm["jobs"].as<int>(), results);
+      HostPartRun run{vm["group-index"].as<int>(), vm["listen-for"].as<int>(), vm["remote-listeners"].as<bool>()};
+      rc = test_host_part(*topology, host, run, facts, vm["jobs"].as<int>(), results);
+      if (rc < 0) return kExitOk;  // a listener: it printed its own answer
     }
     if (rc != kExitOk && results.empty()) return rc;
     return std::max(rc, report(*topology, results, vm, junit));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <thread>
 
 #include "cli/exit_codes.hpp"
@@ -251,11 +253,10 @@ int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int
   std::string failed_group;
   for (size_t g = 0; g < order.size(); ++g) {
     std::vector<int> hosts;
-    std::vector<std::vector<topo::Check>> subsets(lab.hosts.size());
+    std::vector<std::vector<lab::HostCheck>> subsets(lab.hosts.size());
     for (int h : all) {
-      std::vector<lab::CheckResult> refused;
-      subsets[h] = lab::checks_of_host(lab, h, static_cast<int>(g), &refused);
-      if (!subsets[h].empty() || !refused.empty()) hosts.push_back(h);
+      subsets[h] = lab::checks_of_host(lab, h, static_cast<int>(g), nullptr);
+      if (!subsets[h].empty()) hosts.push_back(h);
     }
     if (failed) {
       for (const auto& c : lab.checks)
@@ -265,21 +266,55 @@ int test_whole_lab(const topo::Lab& lab, const std::string& file, bool keep, int
                              false, 0, 0, c.group, true, lab.hosts[w.host_of(c.from)].name});
       continue;
     }
+    // A connect check whose listener's node runs on another host: that host
+    // listens first (test --listen-for), its node's host only connects.
+    std::map<size_t, std::unique_ptr<cluster::RemoteProcess>> listeners;
+    std::map<size_t, std::string> heard;  // check index -> the listener's line
+    for (int h : hosts)
+      for (const auto& hc : subsets[h]) {
+        if (hc.listener_host < 0) continue;
+        const auto& t = lab.hosts[hc.listener_host];
+        try {
+          auto p = std::make_unique<cluster::RemoteProcess>(
+              t, hc.listener_host,
+              std::vector<std::string>{"test", file, "--host", t.name, "--listen-for", std::to_string(hc.index)});
+          auto ready = p->read_line(15'000);
+          if (ready == std::optional<std::string>("ready")) {
+            listeners[hc.index] = std::move(p);
+            continue;
+          }
+          auto r = p->finish();
+          std::string why = ready && !ready->empty() ? *ready : r.err;
+          while (!why.empty() && why.back() == '\n') why.pop_back();
+          heard[hc.index] = fmt::format("error could not start on host {}: {}", t.name, why.empty() ? "no answer" : why);
+        } catch (const Error& e) {
+          heard[hc.index] = fmt::format("error could not start on host {}: {}", t.name, e.what());
+        }
+      }
     std::vector<std::vector<std::string>> args;
     for (int h : hosts)
       args.push_back({"test", file, "--host", lab.hosts[h].name, "--group-index", std::to_string(g), "--json",
-                      "--jobs", std::to_string(jobs)});
-    for (const auto& r : cluster::run_on_hosts(lab, hosts, args)) {
+                      "--jobs", std::to_string(jobs), "--remote-listeners"});
+    auto runs = cluster::run_on_hosts(lab, hosts, args);
+    for (auto& [index, p] : listeners) {
+      p->close_stdin();  // the connection came, or never will: say what you saw
+      heard[index] = p->read_line(15'000).value_or("none");
+      p->finish();
+    }
+    for (const auto& r : runs) {
       json j = json::parse(r.out, nullptr, false);
-      if ((r.exit_code != kExitOk && r.exit_code != kExitChecksFailed) || !j.is_array()) {
+      if ((r.exit_code != kExitOk && r.exit_code != kExitChecksFailed) || !j.is_array() ||
+          j.size() != subsets[r.host].size()) {
         std::cerr << fmt::format("netlab test: host {} ({}): running its checks failed (exit {}):\n{}",
                                  lab.hosts[r.host].name, lab.hosts[r.host].ssh, r.exit_code, indent(r.output));
         rc = kExitSystemError;
         failed = true;
         continue;
       }
-      for (const auto& item : j) {
-        lab::CheckResult c = lab::check_result_from_json(item);
+      for (size_t k = 0; k < j.size(); ++k) {
+        lab::CheckResult c = lab::check_result_from_json(j[k]);
+        const auto& hc = subsets[r.host][k];
+        if (hc.listener_host >= 0) c = lab::complete_with_listener(lab.checks[hc.index], c, heard[hc.index]);
         c.host = lab.hosts[r.host].name;
         if (!c.passed && !failed) {
           failed = true;

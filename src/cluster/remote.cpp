@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
@@ -144,6 +145,106 @@ RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::stri
 }
 
 }  // namespace
+
+RemoteProcess::RemoteProcess(const topo::Host& h, int index, const std::vector<std::string>& args) : host_(index) {
+  std::vector<std::string> argv = ssh_argv(h, args, control_dir_exists());
+  std::vector<char*> cargv = c_argv(argv);
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) < 0) throw Error(errno, "creating a pipe for ssh to host {}", h.name);
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(in[0]), close(in[1]);
+    throw Error(e, "creating a pipe for ssh to host {}", h.name);
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  int rc = posix_spawnp(&pid_, cargv[0], &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]), close(out[1]), close(err[1]);
+  in_ = in[1], out_ = out[0], err_ = err[0];
+  if (rc != 0) {
+    pid_ = -1;
+    close_stdin();
+    close(out_), close(err_);
+    out_ = err_ = -1;
+    throw Error(rc, "starting {} for host {}", argv[0], h.name);
+  }
+}
+
+RemoteProcess::~RemoteProcess() {
+  if (pid_ > 0) finish();
+}
+
+void RemoteProcess::close_stdin() {
+  if (in_ >= 0) close(in_);
+  in_ = -1;
+}
+
+std::optional<std::string> RemoteProcess::read_line(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    if (size_t nl = pending_.find('\n'); nl != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return line;
+    }
+    if (out_ < 0) return std::nullopt;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{out_, POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;
+    char buf[4096];
+    ssize_t got = read(out_, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      close(out_);
+      out_ = -1;
+      continue;
+    }
+    pending_.append(buf, static_cast<size_t>(got));
+    all_out_.append(buf, static_cast<size_t>(got));
+  }
+}
+
+RemoteResult RemoteProcess::finish() {
+  RemoteResult r;
+  r.host = host_;
+  close_stdin();
+  // Both pipes to their end (a full stderr pipe would block the remote side).
+  pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+  std::string* into[2] = {&all_out_, &r.err};
+  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        continue;
+      }
+      into[i]->append(buf, static_cast<size_t>(n));
+    }
+  }
+  for (const auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  out_ = err_ = -1;
+  r.out = all_out_;
+  r.output = all_out_ + r.err;
+  r.exit_code = pid_ > 0 ? wait_exit(pid_) : 255;
+  pid_ = -1;
+  return r;
+}
 
 int run_attached(const topo::Host& h, const std::vector<std::string>& args, bool tty) {
   std::vector<std::string> argv = ssh_argv(h, args, control_dir_exists());

@@ -7,6 +7,9 @@
 // of each). netlab must be on each host's PATH.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,29 @@ std::vector<std::string> ssh_command();
 /// asks ssh for a terminal (-t). Returns the remote exit code, 255 when ssh
 /// itself failed.
 int run_attached(const topo::Host& h, const std::vector<std::string>& args, bool tty);
+
+/// netlab running on one host over ssh, talked to line by line while it
+/// runs: its stdin is a pipe (closing it is EOF there), its stdout is read
+/// line by line, its stderr collected. The destructor closes stdin and waits.
+class RemoteProcess {
+ public:
+  RemoteProcess(const topo::Host& h, int index, const std::vector<std::string>& args);
+  ~RemoteProcess();
+  RemoteProcess(const RemoteProcess&) = delete;
+  RemoteProcess& operator=(const RemoteProcess&) = delete;
+  /// The next line of its stdout (without the newline); nullopt at EOF or
+  /// when `timeout_ms` passes first.
+  std::optional<std::string> read_line(int timeout_ms);
+  void close_stdin();
+  /// Closes stdin, reads stdout and stderr to their end, waits for ssh.
+  RemoteResult finish();
+
+ private:
+  int host_;
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1, err_ = -1;
+  std::string pending_, all_out_;
+};
 
 /// Runs netlab with args_for(host) on every host in `hosts`, in parallel; waits for all.
 std::vector<RemoteResult> run_on_hosts(const topo::Lab& lab, const std::vector<int>& hosts,

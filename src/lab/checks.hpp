@@ -39,10 +39,28 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
 /// into lab.hosts), of the `group_index`-th group only (groups in order of
 /// first appearance; -1: every group), in file order — what `netlab test FILE
 /// --host NAME` runs there. A connect check whose listener (the node owning
-/// `to`) runs on another host cannot run: it comes back in `refused` as a
-/// failed result saying why.
-std::vector<topo::Check> checks_of_host(const topo::Lab& lab, int host, int group_index,
-                                        std::vector<CheckResult>* refused);
+/// `to`) runs on another host: with `refused`, it comes back there as a
+/// failed result saying why; without, it is returned with listen = false and
+/// `listener_host` set (the listener runs there: serve_listener, and the
+/// results are joined with complete_with_listener).
+struct HostCheck {
+  size_t index;            // in lab.checks
+  topo::Check check;
+  int listener_host = -1;  // where its listener runs, when not here
+};
+std::vector<HostCheck> checks_of_host(const topo::Lab& lab, int host, int group_index,
+                                      std::vector<CheckResult>* refused);
+
+/// The listener half of a connect check whose two nodes run on different
+/// hosts (`netlab test FILE --host NAME --listen-for I`): listens where `to`
+/// is, writes "ready\n" to ready_fd once listening, then "peer ADDR\n" for
+/// the first connection or datagram, or "none\n" when stop_fd reaches EOF
+/// first (at most a minute).
+void serve_listener(const HostFacts& facts, const topo::Lab& lab, const topo::Check& c, int ready_fd, int stop_fd);
+
+/// A connect check run with listen = false on its node's host, completed with
+/// the line its listener wrote on the other host: as run_check would judge it.
+CheckResult complete_with_listener(const topo::Check& c, CheckResult connect_only, const std::string& listener);
 
 /// One check (the C++ API and tests use it directly).
 CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::Check& check);

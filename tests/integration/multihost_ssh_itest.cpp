@@ -41,6 +41,14 @@ kind = "ping"
 from = "r2"
 to = "10.0.12.1"
 [[checks]]
+name = "tcp across hosts, listener sees r1"
+group = "reach"
+kind = "connect"
+from = "r1"
+to = "r3"
+port = 7001
+source = "10.0.12.1"
+[[checks]]
 name = "no path from the routers to the lan"
 group = "isolation"
 kind = "ping"
@@ -238,7 +246,8 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
   EXPECT_NE(r.out.find("r1@h1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("a3@h3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("r2@h2"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("4 passed, 0 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 passed, 0 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("listener saw 10.0.12.1"), std::string::npos) << r.out;  // r3, on h3, saw r1
 
   // link down from h1 on a link between h2 and h3: both VXLAN ends go down, on
   // their own hosts, and the routed path breaks (and the test says so).
@@ -256,6 +265,10 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
     if (c.value("name", "") == "routed path over two tunnels") {
       EXPECT_FALSE(c.value("passed", true));
       EXPECT_EQ(c.value("host", ""), "h1");
+    }
+    if (c.value("name", "") == "tcp across hosts, listener sees r1") {
+      EXPECT_FALSE(c.value("passed", true));
+      EXPECT_EQ(c.value("got", ""), "no connection (Connection timed out)") << c.dump();
     }
     if (c.value("group", "") == "isolation") EXPECT_TRUE(c.value("skipped", false)) << c.dump();
   }
@@ -327,7 +340,7 @@ TEST_F(RealSshMultiHostTest, AFailingPartRollsBackEveryPartAndDestroyFileFromAny
   EXPECT_EQ(r.exit_code, 0) << r.out;
   auto results = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_TRUE(results.is_array()) << r.out;
-  EXPECT_EQ(results.size(), 4u);
+  EXPECT_EQ(results.size(), 5u);
   std::set<std::string> hosts;
   for (auto& c : results) {
     EXPECT_TRUE(c.value("passed", false)) << c.dump();

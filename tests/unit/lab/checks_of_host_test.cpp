@@ -49,9 +49,9 @@ port = 80
 listen = false
 )";
 
-std::vector<std::string> names(const std::vector<topo::Check>& checks) {
+std::vector<std::string> names(const std::vector<HostCheck>& checks) {
   std::vector<std::string> out;
-  for (const auto& c : checks) out.push_back(c.name);
+  for (const auto& c : checks) out.push_back(c.check.name);
   return out;
 }
 
@@ -75,6 +75,42 @@ TEST(ChecksOfHost, EachHostRunsItsNodesChecksGroupByGroupAndAListenerOnAnotherHo
   EXPECT_TRUE(refused.empty());
   // A group index past the last group selects nothing.
   EXPECT_TRUE(checks_of_host(*lab, 0, 2, nullptr).empty());
+}
+
+TEST(ChecksOfHost, WhenTheOrchestratorRunsTheListenerElsewhereTheCheckOnlyConnectsHere) {
+  Diagnostics diags;
+  auto lab = topo::load_string(kLab, "mh.toml", diags);
+  ASSERT_TRUE(lab) << diags.render(kLab);
+  auto mine = checks_of_host(*lab, 0, -1, nullptr);
+  ASSERT_EQ(names(mine), (std::vector<std::string>{"one", "three"}));
+  EXPECT_EQ(mine[1].index, 2u);
+  EXPECT_EQ(mine[1].listener_host, 1);  // h2, where r2 runs
+  EXPECT_FALSE(mine[1].check.listen);
+  EXPECT_EQ(mine[0].listener_host, -1);
+}
+
+TEST(ChecksOfHost, AConnectIsJudgedWithWhatItsListenerOnAnotherHostSaw) {
+  Diagnostics diags;
+  auto lab = topo::load_string(kLab, "mh.toml", diags);
+  ASSERT_TRUE(lab) << diags.render(kLab);
+  const topo::Check& three = lab->checks[2];
+  CheckResult connected{"three", "connect", "r1", "success", "connected", true, 0.1, 1, "", false, ""};
+  auto r = complete_with_listener(three, connected, "peer 10.0.12.1");
+  EXPECT_TRUE(r.passed);
+  EXPECT_EQ(r.got, "connected, listener saw 10.0.12.1");
+  // Connected to something, but the listener netlab ran saw nothing: not the target.
+  r = complete_with_listener(three, connected, "none");
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.got, "no connection");
+  CheckResult refused{"three", "connect", "r1", "success", "no connection (Connection refused)", false, 0.1, 1, "", false, ""};
+  r = complete_with_listener(three, refused, "none");
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.got, "no connection (Connection refused)");
+  // expect = "failure" with a source: a connection that did not come passes.
+  topo::Check blocked = three;
+  blocked.expect_success = false;
+  EXPECT_TRUE(complete_with_listener(blocked, refused, "none").passed);
+  EXPECT_FALSE(complete_with_listener(blocked, connected, "peer 10.0.12.1").passed);
 }
 
 }  // namespace
