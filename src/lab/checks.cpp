@@ -563,7 +563,7 @@ CheckResult complete_with_listener(const topo::Check& c, CheckResult connect_onl
   bool connected = connect_only.got.rfind("connected", 0) == 0;
   std::string detail;
   if (size_t open = connect_only.got.find(" ("); !connected && open != std::string::npos)
-    detail = connect_only.got.substr(open + 2, connect_only.got.find(')', open) - open - 2);
+    detail = connect_only.got.substr(open + 2, connect_only.got.rfind(')') - open - 2);  // "why (ENAME)" nests
   Outcome o = connect_outcome(c, connected, detail, listener);
   connect_only.got = o.got;
   connect_only.passed = passed(c, o);

@@ -268,7 +268,9 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
     }
     if (c.value("name", "") == "tcp across hosts, listener sees r1") {
       EXPECT_FALSE(c.value("passed", true));
-      EXPECT_EQ(c.value("got", ""), "no connection (Connection timed out)") << c.dump();
+      // r2 answers for the down link (unreachable) or nothing does (timeout): either way no connection.
+      EXPECT_EQ(c.value("got", "").rfind("no connection (", 0), 0u) << c.dump();
+      EXPECT_EQ(c.value("got", "").back(), ')') << c.dump();
     }
     if (c.value("group", "") == "isolation") EXPECT_TRUE(c.value("skipped", false)) << c.dump();
   }

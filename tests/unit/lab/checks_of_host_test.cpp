@@ -102,10 +102,11 @@ TEST(ChecksOfHost, AConnectIsJudgedWithWhatItsListenerOnAnotherHostSaw) {
   r = complete_with_listener(three, connected, "none");
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.got, "no connection");
-  CheckResult refused{"three", "connect", "r1", "success", "no connection (Connection refused)", false, 0.1, 1, "", false, ""};
+  CheckResult refused{"three", "connect", "r1", "success", "no connection (Connection refused (ECONNREFUSED))",
+                      false, 0.1, 1, "", false, ""};
   r = complete_with_listener(three, refused, "none");
   EXPECT_FALSE(r.passed);
-  EXPECT_EQ(r.got, "no connection (Connection refused)");
+  EXPECT_EQ(r.got, "no connection (Connection refused (ECONNREFUSED))");
   // expect = "failure" with a source: a connection that did not come passes.
   topo::Check blocked = three;
   blocked.expect_success = false;
