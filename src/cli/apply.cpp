@@ -3,6 +3,7 @@
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/whole_lab.hpp"
 #include "lab/apply_lab.hpp"
 
 namespace netlab::cli {
@@ -24,6 +25,14 @@ int run_apply(const Args& args) {
   auto topology = load_topology(vm["file"].as<std::string>());
   if (!topology) return kExitUserError;
   lab::HostFacts facts = host_facts_from(vm);
+  // Not built yet: applying one file to several hosts' parts at once (each
+  // part's diff, and a rollback of every part when one fails).
+  if (!topology->hosts.empty() || deployed_whole_lab(facts, topology->name)) {
+    std::cerr << "netlab: apply: lab " << topology->name
+              << " spans several hosts, and apply does not change multi-host labs yet: destroy it (netlab destroy "
+              << topology->file << ") and deploy the edited file\n";
+    return kExitUserError;
+  }
   try {
     if (vm["dry-run"].as<bool>()) {
       std::cout << lab::render_change_plan(lab::plan_apply(*topology, facts));

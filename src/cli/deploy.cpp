@@ -33,7 +33,7 @@ int run_deploy(const Args& args) {
   auto topology = load_topology(vm["file"].as<std::string>());
   if (!topology) return kExitUserError;
   if (deploys_over_ssh(*topology, vm["host"].as<std::string>(), vm["dry-run"].as<bool>()))
-    return deploy_over_ssh(*topology, vm["file"].as<std::string>());
+    return deploy_over_ssh(*topology, vm["file"].as<std::string>(), std::cout, vm["reconfigure"].as<bool>());
   if (!select_host_part(*topology, vm["host"].as<std::string>(), vm["dry-run"].as<bool>(), std::cout))
     return kExitUserError;
   lab::HostFacts facts = host_facts_from(vm);

@@ -4,6 +4,7 @@
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/whole_lab.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::cli {
@@ -32,12 +33,15 @@ int destroy_one(const std::string& name, const lab::HostFacts& facts) {
 
 int run_destroy(const Args& args) {
   VerbSpec spec;
-  spec.usage = "netlab destroy FILE | --lab NAME | --all [--state-dir DIR]";
-  spec.summary = "Remove a lab and everything it created, from its journal alone.";
+  spec.usage = "netlab destroy FILE | --lab NAME | --all [--local] [--state-dir DIR]";
+  spec.summary =
+      "Remove a lab and everything it created, from its journal alone. A multi-host lab is removed\n"
+      "from every host (the others over ssh) unless --local.";
   spec.options.add_options()
       ("file", po::value<std::string>()->value_name("FILE"), "topology file (its `name` selects the lab)")
       ("lab", po::value<std::string>()->value_name("LAB"), "lab name")
-      ("all", po::bool_switch(), "every deployed lab");
+      ("all", po::bool_switch(), "every deployed lab")
+      ("local", po::bool_switch(), "multi-host lab: only this host's part (the other hosts are left alone)");
   spec.positional.add("file", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -54,7 +58,9 @@ int run_destroy(const Args& args) {
   if (!require_root("destroy")) return kExitUserError;
   InterruptGuard interrupt("netlab: interrupted; destroy goes on to its end");  // a destroy runs to its end; a signal only sets the exit code
 
+  bool local = vm["local"].as<bool>();
   std::vector<std::string> names;
+  std::optional<WholeLab> from_file;  // destroy FILE of a multi-host lab: every host, deployed here or not
   if (vm["all"].as<bool>()) {
     names = lab::list_labs(facts);
     if (names.empty()) std::cout << "no lab is deployed\n";
@@ -64,11 +70,14 @@ int run_destroy(const Args& args) {
     auto topology = load_topology(vm["file"].as<std::string>());
     if (!topology) return kExitUserError;
     names.push_back(topology->name);
+    if (!topology->hosts.empty() && !local) from_file = whole_lab_of(*topology, facts);
   }
   int rc = kExitOk;
   for (const auto& name : names) {
     try {
-      rc = std::max(rc, destroy_one(name, facts));
+      std::optional<WholeLab> whole = from_file;
+      if (!whole && !local) whole = deployed_whole_lab(facts, name);
+      rc = std::max(rc, whole ? destroy_whole_lab(*whole, facts) : destroy_one(name, facts));
     } catch (const Error& e) {
       std::cerr << "netlab: destroy " << name << ": " << message_for(e) << "\n";
       rc = std::max(rc, exit_code_for(e));

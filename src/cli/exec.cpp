@@ -15,7 +15,8 @@ int run_exec(const Args& args) {
       "Run CMD inside NODE: its namespaces, cgroup and root filesystem. The exit code is CMD's;\n"
       "stdin, stdout and stderr pass through. LAB may be omitted when one lab is deployed.";
   spec.options.add_options()("target", po::value<std::vector<std::string>>()->value_name("[LAB] NODE"),
-                             "the node (and its lab, when more than one is deployed)");
+                             "the node (and its lab, when more than one is deployed)")(
+      "local", po::bool_switch(), "multi-host lab: only a node of this host (others are reached over ssh)");
   spec.positional.add("target", -1);
   add_state_dir_option(spec);
   auto dash = std::find(args.begin(), args.end(), "--");
@@ -38,7 +39,7 @@ int run_exec(const Args& args) {
   if (target.size() > 2) return usage_error(spec, "too many words before --: give [LAB] NODE");
   if (command.empty()) return usage_error(spec, "no command after --");
   std::string lab = target.size() == 2 ? target[0] : "";
-  return run_in_node(host_facts_from(vm), lab, target.back(), command);
+  return run_in_node(host_facts_from(vm), lab, target.back(), command, false, vm["local"].as<bool>());
 }
 
 }  // namespace netlab::cli

@@ -3,6 +3,7 @@
 
 #include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/whole_lab.hpp"
 #include "lab/inspect.hpp"
 #include "lab/stats.hpp"
 
@@ -10,15 +11,17 @@ namespace netlab::cli {
 
 int run_inspect(const Args& args) {
   VerbSpec spec;
-  spec.usage = "netlab inspect [LAB] [--stats] [--json] [--raw] [--state-dir DIR]";
+  spec.usage = "netlab inspect [LAB] [--stats] [--json] [--raw] [--local] [--state-dir DIR]";
   spec.summary =
       "Show a deployed lab as the kernel reports it: nodes, interfaces (DOWN after netlab link\n"
-      "down), NAT and firewall, bridges. docs/inspect.md describes the JSON.";
+      "down), NAT and firewall, bridges. docs/inspect.md describes the JSON. A multi-host lab is shown\n"
+      "whole (the other hosts' parts over ssh, a HOST column, \"host\" in the JSON) unless --local.";
   spec.options.add_options()
       ("lab", po::value<std::string>()->default_value("")->value_name("LAB"), "lab name (may be omitted when one lab is deployed)")
       ("json", po::bool_switch(), "machine-readable output")
       ("raw", po::bool_switch(), "with --json: each nft chain's rules as the kernel's bytecode dump")
-      ("stats", po::bool_switch(), "per interface rx/tx packets, bytes, drops and errors (nodes, bridges, ports)");
+      ("stats", po::bool_switch(), "per interface rx/tx packets, bytes, drops and errors (nodes, bridges, ports)")
+      ("local", po::bool_switch(), "multi-host lab: only this host's part");
   spec.positional.add("lab", 1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -30,6 +33,23 @@ int run_inspect(const Args& args) {
   if (!require_root("inspect")) return kExitUserError;
   try {
     bool stats = vm["stats"].as<bool>();
+    auto whole = vm["local"].as<bool>() ? std::optional<WholeLab>() : deployed_whole_lab(facts, *name);
+    if (whole && whole->reachable().empty()) {
+      // Parts run by another orchestrator (no ssh targets): this host's part, said so.
+      std::cerr << "netlab: lab " << *name << " spans " << whole->lab.hosts.size()
+                << " hosts and no other host has an ssh target: showing this host's part only\n";
+      whole.reset();
+    }
+    if (whole) {
+      std::vector<std::string> extra;
+      if (stats) extra.push_back("--stats");
+      if (vm["raw"].as<bool>()) extra.push_back("--raw");
+      bool ok = true;
+      auto info = inspect_whole_lab(*whole, facts, extra, &ok);
+      if (vm["json"].as<bool>()) std::cout << info.dump(2) << "\n";
+      else std::cout << (stats ? lab::render_stats(info) : lab::render_inspect(info));
+      return ok ? kExitOk : kExitSystemError;
+    }
     auto info = stats ? lab::interface_stats(facts, *name) : lab::inspect_lab(facts, *name, vm["raw"].as<bool>());
     if (vm["json"].as<bool>()) std::cout << info.dump(2) << "\n";
     else std::cout << (stats ? lab::render_stats(info) : lab::render_inspect(info));

@@ -42,8 +42,10 @@ bool select_host_part(topo::Lab& lab, const std::string& host, bool dry_run, std
   size_t dropped = 0;
   lab = cluster::host_part(lab, p, v, index, &dropped);
   if (dropped)
-    std::cerr << fmt::format("netlab: {} checks involve nodes of other hosts; they are left out of host {}'s part\n",
-                             dropped, host);
+    std::cerr << fmt::format(
+        "netlab: {} of the lab's checks involve nodes of other hosts: `netlab test {}` runs every check on its "
+        "node's host\n",
+        dropped, lab.file);
   if (dry_run) out << fmt::format("plan of host {}'s part:\n", host);
   return true;
 }
@@ -55,20 +57,21 @@ bool deploys_over_ssh(const topo::Lab& lab, const std::string& host, bool dry_ru
   return true;
 }
 
-int deploy_over_ssh(const topo::Lab& lab, const std::string& file) {
+int deploy_over_ssh(const topo::Lab& lab, const std::string& file, std::ostream& out, bool reconfigure) {
   std::vector<int> all;
   std::vector<std::vector<std::string>> deploy, destroy;
   for (size_t h = 0; h < lab.hosts.size(); ++h) {
     all.push_back(static_cast<int>(h));
     deploy.push_back({"deploy", file, "--host", lab.hosts[h].name});
-    destroy.push_back({"destroy", "--lab", lab.name});
+    if (reconfigure) deploy.back().push_back("--reconfigure");
+    destroy.push_back({"destroy", "--lab", lab.name, "--local"});  // this part only: never the other hosts' again
   }
   auto results = cluster::run_on_hosts(lab, all, deploy);
   bool ok = true;
   for (const auto& r : results) {
     const auto& h = lab.hosts[r.host];
     if (r.exit_code == 0) {
-      std::cout << fmt::format("host {}: {}", h.name, r.output);
+      out << fmt::format("host {}: {}", h.name, r.output);
       continue;
     }
     ok = false;
@@ -76,7 +79,7 @@ int deploy_over_ssh(const topo::Lab& lab, const std::string& file) {
                              r.output);
   }
   if (ok) {
-    std::cout << fmt::format("lab {} deployed on {} hosts\n", lab.name, lab.hosts.size());
+    out << fmt::format("lab {} deployed on {} hosts\n", lab.name, lab.hosts.size());
     return 0;
   }
   // Roll back every part that was built: a part that failed has rolled itself

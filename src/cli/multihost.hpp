@@ -25,6 +25,9 @@ bool deploys_over_ssh(const topo::Lab& lab, const std::string& host, bool dry_ru
 /// if any part fails, destroys the parts that were built (and those of hosts
 /// ssh could not reach, whose state is unknown). FILE
 /// must be at the same path on every host. Returns the exit code.
-int deploy_over_ssh(const topo::Lab& lab, const std::string& file);
+/// What each host printed goes to `out` (test sends it to stderr, keeping
+/// stdout for its results).
+/// `reconfigure`: each part is deploy --reconfigure'd (its old part destroyed first).
+int deploy_over_ssh(const topo::Lab& lab, const std::string& file, std::ostream& out, bool reconfigure = false);
 
 }  // namespace netlab::cli

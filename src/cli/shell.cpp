@@ -12,7 +12,8 @@ int run_shell(const Args& args) {
   spec.usage = "netlab shell [LAB] NODE";
   spec.summary = "Open an interactive shell (/bin/sh -l) inside NODE. LAB may be omitted when one lab is deployed.";
   spec.options.add_options()("target", po::value<std::vector<std::string>>()->value_name("[LAB] NODE"),
-                             "the node (and its lab, when more than one is deployed)");
+                             "the node (and its lab, when more than one is deployed)")(
+      "local", po::bool_switch(), "multi-host lab: only a node of this host (others are reached over ssh)");
   spec.positional.add("target", -1);
   add_state_dir_option(spec);
   po::variables_map vm;
@@ -22,7 +23,7 @@ int run_shell(const Args& args) {
   if (target.empty()) return usage_error(spec, "which node? give [LAB] NODE");
   if (target.size() > 2) return usage_error(spec, "too many arguments: give [LAB] NODE (netlab exec runs a command)");
   std::string lab = target.size() == 2 ? target[0] : "";
-  return run_in_node(host_facts_from(vm), lab, target.back(), {"/bin/sh", "-l"}, /*interactive=*/true);
+  return run_in_node(host_facts_from(vm), lab, target.back(), {"/bin/sh", "-l"}, /*interactive=*/true, vm["local"].as<bool>());
 }
 
 }  // namespace netlab::cli

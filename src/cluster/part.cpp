@@ -18,6 +18,7 @@ topo::Lab host_part(const topo::Lab& lab, const Placement& p, const VniPlan& v, 
   part.pos = lab.pos;
   part.hosts = lab.hosts;
   part.vxlan_port = lab.vxlan_port;
+  part.part_host = self.name;
   part.host = lab.host;  // validation forbids host attachments in multi-host labs
 
   std::vector<int> node_map(lab.nodes.size(), -1), bridge_map(lab.bridges.size(), -1);
@@ -105,6 +106,11 @@ topo::Lab host_part(const topo::Lab& lab, const Placement& p, const VniPlan& v, 
   }
   if (dropped_checks) *dropped_checks = dropped;
   return part;
+}
+
+topo::Lab host_part(const topo::Lab& lab, int host) {
+  Placement p = place(lab);
+  return host_part(lab, p, vni_plan(lab, p), host);
 }
 
 }  // namespace netlab::cluster

@@ -25,4 +25,7 @@ uint32_t tunnel_mtu(const topo::IpAddress& underlay);
 topo::Lab host_part(const topo::Lab& lab, const Placement& p, const VniPlan& v, int host,
                     size_t* dropped_checks = nullptr);
 
+/// The same, placement and VNI plan computed here (each host computes the same).
+topo::Lab host_part(const topo::Lab& lab, int host);
+
 }  // namespace netlab::cluster

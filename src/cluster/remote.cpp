@@ -1,12 +1,16 @@
 #include "cluster/remote.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
@@ -26,56 +30,231 @@ std::string shell_quote(const std::string& arg) {
   return out;
 }
 
-std::vector<std::string> ssh_argv(const topo::Host& h, const std::vector<std::string>& args) {
-  const char* ssh = std::getenv("NETLAB_SSH");
+std::vector<std::string> ssh_command() {
+  std::vector<std::string> words;
+  if (const char* ssh = std::getenv("NETLAB_SSH")) {
+    std::string w;
+    for (const char* c = ssh;; ++c) {
+      if (*c == ' ' || *c == '\t' || *c == '\0') {
+        if (!w.empty()) words.push_back(std::move(w));
+        w.clear();
+        if (!*c) break;
+      } else {
+        w.push_back(*c);
+      }
+    }
+  }
+  if (words.empty()) words.push_back("ssh");
+  return words;
+}
+
+std::vector<std::string> ssh_argv(const topo::Host& h, const std::vector<std::string>& args, bool multiplex) {
   std::string command = "netlab";
   for (const auto& a : args) command += " " + shell_quote(a);
+  std::vector<std::string> argv = ssh_command();
   // The target was validated (topology): it cannot be read as an option.
-  return {ssh && *ssh ? ssh : "ssh", "-o", "BatchMode=yes", "-o", "ControlMaster=auto",
-          "-o", "ControlPath=~/.ssh/netlab-%C", "-o", "ControlPersist=60", h.ssh, command};
+  argv.insert(argv.end(), {"-o", "BatchMode=yes"});
+  if (multiplex)
+    argv.insert(argv.end(), {"-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/netlab-%C", "-o", "ControlPersist=60"});
+  argv.push_back(h.ssh);
+  argv.push_back(command);
+  return argv;
 }
 
 namespace {
 
+// ssh exits at once (255) when the ControlPath's directory is missing, as
+// ~/.ssh is on a fresh account: then each command gets a connection of its
+// own (nothing is created in the user's home for netlab's sake).
+bool control_dir_exists() {
+  const passwd* pw = ::getpwuid(::getuid());
+  if (!pw || !pw->pw_dir) return false;
+  struct stat st{};
+  return ::stat((std::string(pw->pw_dir) + "/.ssh").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<char*> c_argv(std::vector<std::string>& argv) {
+  std::vector<char*> out;
+  for (auto& a : argv) out.push_back(a.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
 RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::string>& args) {
   RemoteResult r;
   r.host = index;
-  std::vector<std::string> argv = ssh_argv(h, args);
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) throw Error(errno, "creating a pipe for ssh to host {}", h.name);
+  std::vector<std::string> argv = ssh_argv(h, args, control_dir_exists());
+  std::vector<char*> cargv = c_argv(argv);
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) < 0) throw Error(errno, "creating a pipe for ssh to host {}", h.name);
+  if (pipe2(err, O_CLOEXEC) < 0) {
+    close(out[0]), close(out[1]);
+    throw Error(errno, "creating a pipe for ssh to host {}", h.name);
+  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
+  close(out[1]);
+  close(err[1]);
   if (rc != 0) {
-    close(fds[0]);
+    close(out[0]), close(err[0]);
     r.exit_code = 255;
-    r.output = fmt::format("starting {}: {}\n", argv[0], describe_errno(rc));
+    r.output = r.err = fmt::format("starting {}: {}\n", argv[0], describe_errno(rc));
     return r;
   }
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    r.output.append(buf, static_cast<size_t>(n));
+  // Both pipes until both are closed: a remote command that fills one while
+  // we wait on the other would block.
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* into[2] = {&r.out, &r.err};
+  for (int open = 2; open > 0;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open;
+        continue;
+      }
+      into[i]->append(buf, static_cast<size_t>(n));
+      r.output.append(buf, static_cast<size_t>(n));
+    }
   }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+  for (const auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  r.exit_code = wait_exit(pid);
   return r;
 }
 
 }  // namespace
+
+RemoteProcess::RemoteProcess(const topo::Host& h, int index, const std::vector<std::string>& args) : host_(index) {
+  std::vector<std::string> argv = ssh_argv(h, args, control_dir_exists());
+  std::vector<char*> cargv = c_argv(argv);
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) < 0) throw Error(errno, "creating a pipe for ssh to host {}", h.name);
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(in[0]), close(in[1]);
+    throw Error(e, "creating a pipe for ssh to host {}", h.name);
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  int rc = posix_spawnp(&pid_, cargv[0], &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]), close(out[1]), close(err[1]);
+  in_ = in[1], out_ = out[0], err_ = err[0];
+  if (rc != 0) {
+    pid_ = -1;
+    close_stdin();
+    close(out_), close(err_);
+    out_ = err_ = -1;
+    throw Error(rc, "starting {} for host {}", argv[0], h.name);
+  }
+}
+
+RemoteProcess::~RemoteProcess() {
+  if (pid_ > 0) finish();
+}
+
+void RemoteProcess::close_stdin() {
+  if (in_ >= 0) close(in_);
+  in_ = -1;
+}
+
+std::optional<std::string> RemoteProcess::read_line(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    if (size_t nl = pending_.find('\n'); nl != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return line;
+    }
+    if (out_ < 0) return std::nullopt;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{out_, POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;
+    char buf[4096];
+    ssize_t got = read(out_, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      close(out_);
+      out_ = -1;
+      continue;
+    }
+    pending_.append(buf, static_cast<size_t>(got));
+    all_out_.append(buf, static_cast<size_t>(got));
+  }
+}
+
+RemoteResult RemoteProcess::finish() {
+  RemoteResult r;
+  r.host = host_;
+  close_stdin();
+  // Both pipes to their end (a full stderr pipe would block the remote side).
+  pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+  std::string* into[2] = {&all_out_, &r.err};
+  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        continue;
+      }
+      into[i]->append(buf, static_cast<size_t>(n));
+    }
+  }
+  for (const auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  out_ = err_ = -1;
+  r.out = all_out_;
+  r.output = all_out_ + r.err;
+  r.exit_code = pid_ > 0 ? wait_exit(pid_) : 255;
+  pid_ = -1;
+  return r;
+}
+
+int run_attached(const topo::Host& h, const std::vector<std::string>& args, bool tty) {
+  std::vector<std::string> argv = ssh_argv(h, args, control_dir_exists());
+  argv.insert(argv.end() - 2, tty ? "-t" : "-T");
+  std::vector<char*> cargv = c_argv(argv);
+  pid_t pid = -1;
+  if (int rc = posix_spawnp(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ); rc != 0)
+    throw Error(rc, "starting {} for host {}", argv[0], h.name);
+  return wait_exit(pid);
+}
 
 std::vector<RemoteResult> run_on_hosts(const topo::Lab& lab, const std::vector<int>& hosts,
                                        const std::vector<std::vector<std::string>>& args_per_host) {
@@ -86,7 +265,7 @@ std::vector<RemoteResult> run_on_hosts(const topo::Lab& lab, const std::vector<i
       try {
         results[i] = run_one(lab.hosts[hosts[i]], hosts[i], args_per_host[i]);
       } catch (const Error& e) {
-        results[i] = {hosts[i], 255, std::string(e.what()) + "\n"};
+        results[i] = {hosts[i], 255, std::string(e.what()) + "\n", "", std::string(e.what()) + "\n"};
       }
     });
   for (auto& t : threads) t.join();

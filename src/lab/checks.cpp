@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include <thread>
 
 #include "lab/json_match.hpp"
+#include "cluster/placement.hpp"
 #include "topology/pattern.hpp"
 
 #include "lab/state.hpp"
@@ -148,6 +150,63 @@ Outcome ping_check(const LabState& state, const topo::Lab& lab, const topo::Chec
   return {rc == 0, fmt::format("{}/{} replies from {}", received, c.count, addr)};
 }
 
+// In a process of its own: listens on `port` (any address, v4 and v6) in the
+// node's netns, writes "ready\n" to ready_fd once listening, then waits up to
+// wait_ms for one connection or datagram (or for stop_fd to become readable:
+// EOF from whoever waits for the answer). Returns "peer ADDR\n", "none\n" or
+// "error ...\n".
+std::string listen_once(const HostFacts& facts, const std::string& lab, const std::string& node, int type,
+                        uint16_t port, int wait_ms, int ready_fd, int stop_fd) {
+  try {
+    enter_netns(facts, lab, node);
+    Fd s(::socket(AF_INET6, type | SOCK_CLOEXEC, 0));
+    int one = 1, zero = 0;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    sockaddr_in6 any{};
+    any.sin6_family = AF_INET6;
+    any.sin6_port = htons(port);
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&any), sizeof any) < 0) throw_errno("bind");
+    if (type == SOCK_STREAM && ::listen(s.get(), 4) < 0) throw_errno("listen");
+    (void)!::write(ready_fd, "ready\n", 6);
+    pollfd p[2] = {{s.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    if (::poll(p, stop_fd >= 0 ? 2 : 1, wait_ms) < 1 || !(p[0].revents & POLLIN)) return "none\n";
+    sockaddr_in6 from{};
+    socklen_t len = sizeof from;
+    char byte[64];
+    if (type == SOCK_STREAM) {
+      Fd conn(::accept(s.get(), reinterpret_cast<sockaddr*>(&from), &len));
+    } else {
+      ::recvfrom(s.get(), byte, sizeof byte, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof text);
+    std::string t = text;
+    if (t.rfind("::ffff:", 0) == 0) t = t.substr(7);
+    return "peer " + t + "\n";
+  } catch (const Error& e) {
+    return std::string("error ") + e.what() + "\n";
+  }
+}
+
+// What a connect check found: the connection (`connected`, else why in
+// `detail`) and, when netlab listened, the listener's line ("peer ADDR", "none").
+Outcome connect_outcome(const topo::Check& c, bool connected, const std::string& detail,
+                        const std::optional<std::string>& listener) {
+  std::string peer;
+  if (listener) {
+    if (listener->rfind("peer ", 0) == 0) peer = std::string(trim(listener->substr(5)));
+    connected = connected && !peer.empty();
+    if (!peer.empty() && c.proto == "udp") connected = true;
+  }
+  std::string got = connected ? "connected" : "no connection" + (detail.empty() ? "" : " (" + detail + ")");
+  if (!peer.empty()) got += ", listener saw " + peer;
+  if (listener && listener->rfind("error ", 0) == 0) got += ", listener: " + std::string(trim(listener->substr(6)));
+  bool ok = connected;
+  if (ok && c.expect_source) ok = peer == c.expect_source->str();
+  return {ok, got};
+}
+
 // A listener in the target's netns (a grandchild), then a connection from the source's netns.
 Outcome connect_check(const HostFacts& facts, const topo::Lab& lab, const topo::Check& c) {
   std::string addr = resolve_target(lab, c.to);
@@ -181,39 +240,7 @@ Outcome connect_check(const HostFacts& facts, const topo::Lab& lab, const topo::
     wr.reset(report[1]);
     listener = ::fork();
     if (listener == 0) {
-      std::string line = "error\n";
-      try {
-        enter_netns(facts, lab.name, lab.nodes[owner].name);
-        Fd s(::socket(AF_INET6, type | SOCK_CLOEXEC, 0));
-        int one = 1, zero = 0;
-        ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-        sockaddr_in6 any{};
-        any.sin6_family = AF_INET6;
-        any.sin6_port = htons(c.port);
-        if (::bind(s.get(), reinterpret_cast<sockaddr*>(&any), sizeof any) < 0) throw_errno("bind");
-        if (type == SOCK_STREAM && ::listen(s.get(), 4) < 0) throw_errno("listen");
-        (void)!::write(wr.get(), "ready\n", 6);
-        pollfd p{s.get(), POLLIN, 0};
-        line = "none\n";
-        if (::poll(&p, 1, timeout_ms + 500) == 1) {
-          sockaddr_in6 from{};
-          socklen_t len = sizeof from;
-          char byte[64];
-          if (type == SOCK_STREAM) {
-            Fd conn(::accept(s.get(), reinterpret_cast<sockaddr*>(&from), &len));
-          } else {
-            ::recvfrom(s.get(), byte, sizeof byte, 0, reinterpret_cast<sockaddr*>(&from), &len);
-          }
-          char text[INET6_ADDRSTRLEN] = {};
-          ::inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof text);
-          std::string t = text;
-          if (t.rfind("::ffff:", 0) == 0) t = t.substr(7);
-          line = "peer " + t + "\n";
-        }
-      } catch (const Error& e) {
-        line = std::string("error ") + e.what() + "\n";
-      }
+      std::string line = listen_once(facts, lab.name, lab.nodes[owner].name, type, c.port, timeout_ms + 500, wr.get(), -1);
       (void)!::write(wr.get(), line.data(), line.size());
       ::_exit(0);
     }
@@ -248,22 +275,15 @@ Outcome connect_check(const HostFacts& facts, const topo::Lab& lab, const topo::
     connected = rc == 0 && ::send(s.get(), "netlab\n", 7, 0) == 7;
     if (!connected) detail = describe_errno(errno);
   }
-  std::string peer;
+  std::optional<std::string> line;
   if (listener > 0) {
-    std::string line;
+    line.emplace();
     char buf[256];
     ssize_t n;
-    while ((n = ::read(rd.get(), buf, sizeof buf)) > 0) line.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(rd.get(), buf, sizeof buf)) > 0) line->append(buf, static_cast<size_t>(n));
     ::waitpid(listener, nullptr, 0);
-    if (line.rfind("peer ", 0) == 0) peer = std::string(trim(line.substr(5)));
-    connected = connected && !peer.empty();
-    if (!peer.empty() && type == SOCK_DGRAM) connected = true;
   }
-  std::string got = connected ? "connected" : "no connection" + (detail.empty() ? "" : " (" + detail + ")");
-  if (!peer.empty()) got += ", listener saw " + peer;
-  bool ok = connected;
-  if (ok && c.expect_source) ok = peer == c.expect_source->str();
-  return {ok, got};
+  return connect_outcome(c, connected, detail, line);
 }
 
 Outcome command_check(const LabState& state, const topo::Lab& lab, const topo::Check& c) {
@@ -392,7 +412,7 @@ json evaluate(const topo::Lab& lab, const HostFacts& facts, const LabState& stat
 
 CheckResult from_json(const json& j) {
   return {j["name"], j["kind"], j["node"], j["expected"], j["got"], j["passed"], j["seconds"],
-          j["attempts"], j["group"], j["skipped"]};
+          j["attempts"], j["group"], j["skipped"], j.value("host", "")};
 }
 
 // Runs the checks at `indices` (one group), at most `jobs` at once.
@@ -461,7 +481,7 @@ void run_group(const topo::Lab& lab, const HostFacts& facts, const LabState& sta
       auto j = json::parse(running[i].text, nullptr, false);
       results[running[i].index] =
           j.is_discarded()
-              ? CheckResult{c.name, kind_name(c.kind), c.from, expected_text(c), "the check crashed", false, 0, 1, c.group}
+              ? CheckResult{c.name, kind_name(c.kind), c.from, expected_text(c), "the check crashed", false, 0, 1, c.group, false, ""}
               : from_json(j);
       running.erase(running.begin() + static_cast<long>(i));
     }
@@ -488,7 +508,7 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
         results[i] = {c.name, kind_name(c.kind), c.from, expected_text(c),
                       failed_group.empty() ? std::string("skipped: an earlier check failed")
                                            : fmt::format("skipped: group {} failed", failed_group),
-                      false, 0, 0, c.group, true};
+                      false, 0, 0, c.group, true, ""};
       }
       continue;
     }
@@ -500,6 +520,72 @@ std::vector<CheckResult> run_checks(const topo::Lab& lab, const HostFacts& facts
       }
   }
   return results;
+}
+
+std::vector<HostCheck> checks_of_host(const topo::Lab& lab, int host, int group_index,
+                                      std::vector<CheckResult>* refused) {
+  cluster::Placement p = cluster::place(lab);
+  std::vector<std::string> order;
+  for (const auto& c : lab.checks)
+    if (std::find(order.begin(), order.end(), c.group) == order.end()) order.push_back(c.group);
+  std::vector<HostCheck> out;
+  for (size_t i = 0; i < lab.checks.size(); ++i) {
+    const auto& c = lab.checks[i];
+    if (group_index >= 0 && (group_index >= static_cast<int>(order.size()) || c.group != order[group_index])) continue;
+    if (c.from_index < 0 || p.node_host[c.from_index] != host) continue;
+    HostCheck hc{i, c, -1};
+    if (c.kind == topo::CheckKind::kConnect && c.listen) {
+      int t = lab.find_node(c.to);
+      if (t < 0) t = owner_of(lab, c.to);
+      if (t >= 0 && p.node_host[t] != host) {
+        if (!refused) {
+          // Its listener runs on the target's host; here, the connection only.
+          hc.check.listen = false;
+          hc.listener_host = p.node_host[t];
+        } else {
+          refused->push_back({c.name, kind_name(c.kind), c.from, expected_text(c),
+                              fmt::format("not run: its listener would be on {}, which runs on host {}; run "
+                                          "`netlab test FILE` (every host over ssh) or set listen = false",
+                                          lab.nodes[t].name, lab.hosts[p.node_host[t]].name),
+                              false, 0, 0, c.group, false, lab.hosts[host].name});
+          continue;
+        }
+      }
+    }
+    out.push_back(std::move(hc));
+  }
+  return out;
+}
+
+CheckResult complete_with_listener(const topo::Check& c, CheckResult connect_only, const std::string& listener) {
+  // connect_only.got is connect_outcome's text without a listener:
+  // "connected" or "no connection (why)".
+  bool connected = connect_only.got.rfind("connected", 0) == 0;
+  std::string detail;
+  if (size_t open = connect_only.got.find(" ("); !connected && open != std::string::npos)
+    detail = connect_only.got.substr(open + 2, connect_only.got.rfind(')') - open - 2);  // "why (ENAME)" nests
+  Outcome o = connect_outcome(c, connected, detail, listener);
+  connect_only.got = o.got;
+  connect_only.passed = passed(c, o);
+  return connect_only;
+}
+
+void serve_listener(const HostFacts& facts, const topo::Lab& lab, const topo::Check& c, int ready_fd, int stop_fd) {
+  std::string addr = resolve_target(lab, c.to);
+  int owner = owner_of(lab, addr);
+  if (owner < 0) throw Error(EINVAL, "no node owns {} to listen on (set listen = false)", addr);
+  int type = c.proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("forking the listener of check {}", c.name);
+  if (pid == 0) {
+    // Until the connection, or until the one waiting for the answer goes
+    // (stop_fd), at most a minute.
+    std::string line = listen_once(facts, lab.name, lab.nodes[owner].name, type, c.port, 60'000, ready_fd, stop_fd);
+    (void)!::write(ready_fd, line.data(), line.size());
+    ::_exit(0);
+  }
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 CheckResult run_check(const topo::Lab& lab, const HostFacts& facts, const topo::Check& check) {
@@ -539,7 +625,7 @@ std::string render_results(const std::vector<CheckResult>& results) {
   size_t name_w = 5, node_w = 4, exp_w = 8, got_w = 3;
   for (const auto& r : results) {
     name_w = std::max(name_w, utf8_length(r.name));
-    node_w = std::max(node_w, utf8_length(r.node));
+    node_w = std::max(node_w, utf8_length(r.node) + (r.host.empty() ? 0 : r.host.size() + 1));
     exp_w = std::max(exp_w, utf8_length(r.expected));
     got_w = std::max(got_w, utf8_length(r.got));
   }
@@ -558,7 +644,7 @@ std::string render_results(const std::vector<CheckResult>& results) {
     failed += !r.passed && !r.skipped;
     std::string time = r.skipped ? "-" : fmt::format("{:.2f}s", r.seconds);
     out += std::string(r.passed ? "✓" : r.skipped ? "-" : "✗") + " " + cell(r.name, name_w) + "  " +
-           cell(r.node, node_w) + "  " + cell(r.expected, exp_w) + "  " + cell(r.got, got_w) + "  " +
+           cell(r.host.empty() ? r.node : r.node + "@" + r.host, node_w) + "  " + cell(r.expected, exp_w) + "  " + cell(r.got, got_w) + "  " +
            fmt::format("{:>6}", time) + "\n";
   }
   out += fmt::format("\n{} passed, {} failed", results.size() - failed - skipped, failed);
@@ -567,12 +653,16 @@ std::string render_results(const std::vector<CheckResult>& results) {
   return out;
 }
 
+CheckResult check_result_from_json(const json& j) { return from_json(j); }
+
 json results_json(const std::vector<CheckResult>& results) {
   json out = json::array();
   for (const auto& r : results)
     out.push_back({{"name", r.name},         {"kind", r.kind},     {"node", r.node},       {"expected", r.expected},
                    {"got", r.got},           {"passed", r.passed}, {"seconds", r.seconds}, {"attempts", r.attempts},
                    {"group", r.group},       {"skipped", r.skipped}});
+  for (size_t i = 0; i < results.size(); ++i)
+    if (!results[i].host.empty()) out[i]["host"] = results[i].host;
   return out;
 }
 

@@ -206,8 +206,12 @@ json inspect_lab(const HostFacts& facts, const std::string& lab, bool raw) {
 std::string render_inspect(const json& info) {
   std::string out = fmt::format("lab {}  ({} nodes, {} bridges)\n\n", info["name"].get<std::string>(),
                                 info["nodes"].size(), info["bridges"].size());
-  out += fmt::format("{:<12} {:<8} {:<10} {:>7} {:<8} {:>10} {:>9}  {}\n", "NODE", "STATE", "CMD", "PID", "IMAGE",
-                     "MEMORY", "CPU", "INTERFACES");
+  // A multi-host lab's merged view (netlab inspect from any host) names each node's host.
+  bool hosts = false;
+  for (const auto& n : info["nodes"]) hosts |= n.contains("host");
+  auto host_cell = [&](const json& o) { return hosts ? fmt::format("{:<8} ", o.value("host", "")) : std::string(); };
+  out += fmt::format("{:<12} {}{:<8} {:<10} {:>7} {:<8} {:>10} {:>9}  {}\n", "NODE", hosts ? "HOST     " : "", "STATE",
+                     "CMD", "PID", "IMAGE", "MEMORY", "CPU", "INTERFACES");
   for (const auto& n : info["nodes"]) {
     std::string mem = "-", cpu = "-";
     if (!n["usage"].is_null()) {
@@ -233,8 +237,8 @@ std::string render_inspect(const json& info) {
       if (!c["exit_code"].is_null()) cmd = fmt::format("exited {}", c["exit_code"].get<int>());
       if (!c["signal"].is_null()) cmd = c.value("signal_name", fmt::format("signal {}", c["signal"].get<int>()));
     }
-    out += fmt::format("{:<12} {:<8} {:<10} {:>7} {:<8} {:>10} {:>9}  {}\n", n["name"].get<std::string>(),
-                       n["state"].get<std::string>(), cmd, n["pid"].get<int>(), n["image"].get<std::string>(), mem,
+    out += fmt::format("{:<12} {}{:<8} {:<10} {:>7} {:<8} {:>10} {:>9}  {}\n", n["name"].get<std::string>(),
+                       host_cell(n), n["state"].get<std::string>(), cmd, n["pid"].get<int>(), n["image"].get<std::string>(), mem,
                        cpu, ifaces);
   }
   std::string rules;
@@ -242,7 +246,7 @@ std::string render_inspect(const json& info) {
     if (std::string t = nat_firewall_text(n); !t.empty()) rules += fmt::format("{:<12} {}\n", n["name"].get<std::string>(), t);
   if (!rules.empty()) out += "\nNODE         NAT AND FIREWALL\n" + rules;
   if (!info["bridges"].empty()) {
-    out += "\nBRIDGE       PORTS\n";
+    out += std::string("\nBRIDGE       ") + (hosts ? "HOST     " : "") + "PORTS\n";
     for (const auto& b : info["bridges"]) {
       std::string ports;
       for (const auto& p : b["ports"]) {
@@ -250,7 +254,7 @@ std::string render_inspect(const json& info) {
         if (b.contains("port_egress") && b["port_egress"].contains(p.get<std::string>()))
           ports.append(" [").append(b["port_egress"][p.get<std::string>()]["text"].get<std::string>()).append("]");
       }
-      out += fmt::format("{:<12} {}\n", b["name"].get<std::string>(), ports);
+      out += fmt::format("{:<12} {}{}\n", b["name"].get<std::string>(), host_cell(b), ports);
     }
   }
   return out;

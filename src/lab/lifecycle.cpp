@@ -158,6 +158,9 @@ DeployResult deploy_lab(const topo::Lab& lab, const HostFacts& facts, const Back
     throw;
   }
   Journal journal = Journal::create(jpath, lab.name);
+  // One host's part of a multi-host lab: which host, so that this host's
+  // netlab later knows its part (and the other hosts) from the saved file alone.
+  if (!lab.part_host.empty()) write_file(part_host_path(facts, lab.name), lab.part_host + "\n", 0600);
   // exec, shell and inspect read the nodes' settings from this copy; destroy never does.
   if (!lab.file.empty()) {
     try {

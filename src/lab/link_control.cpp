@@ -24,6 +24,7 @@ struct FoundLink {
   LabLock lock;  // held while the link changes, like deploy and destroy hold it
   Plan plan;
   VethEnd ends[2];  // ends[0] is the endpoint asked for
+  int count = 2;    // 1: a multi-host part's VXLAN end (its far end is another host's)
 };
 
 // The veth of `endpoint`, named and numbered as deploy's plan made it.
@@ -35,6 +36,14 @@ FoundLink find_link(const HostFacts& facts, const std::string& lab_name, const s
   FoundLink found{std::move(lock), plan(*state.topology, facts), {}};
   std::vector<std::string> known;  // node:iface ends, for "did you mean"
   for (const auto& action : found.plan.actions) {
+    if (const auto* x = std::get_if<CreateVxlan>(&action); x && x->ns != kFabricNs) {
+      known.push_back(x->ns + ":" + x->name);
+      if (x->ns + ":" + x->name == endpoint) {
+        found.ends[0] = {x->ns, x->name, x->ifindex};
+        found.count = 1;
+        return found;
+      }
+    }
     const auto* v = std::get_if<CreateVeth>(&action);
     if (!v) continue;
     VethEnd a{v->a_ns, v->a_name, v->a_ifindex}, b{v->b_ns, v->b_name, v->b_ifindex};
@@ -76,7 +85,8 @@ nl::RtnlSocket socket_of(const HostFacts& facts, const std::string& lab_name, co
 
 void set_link_state(const HostFacts& facts, const std::string& lab_name, const std::string& endpoint, bool up) {
   FoundLink link = find_link(facts, lab_name, endpoint);
-  for (const auto& end : link.ends) {
+  for (int e = 0; e < link.count; ++e) {
+    const VethEnd& end = link.ends[e];
     auto sock = socket_of(facts, lab_name, end);
     sock.request(nl::encode(nl::LinkSetSpec{end.name, end.ifindex, up, 0, 0, ""}),
                  std::string(up ? "bringing up " : "taking down ") + end.label());
@@ -113,7 +123,7 @@ std::vector<EndImpairment> set_link_impairment(const HostFacts& facts, const std
                                                const std::string& endpoint, const ImpairmentChange& change) {
   FoundLink link = find_link(facts, lab_name, endpoint);
   std::vector<EndImpairment> out;
-  for (int e = 0; e < (change.one_way ? 1 : 2); ++e) {
+  for (int e = 0; e < (change.one_way ? 1 : link.count); ++e) {
     const VethEnd& end = link.ends[e];
     if (end.ns == kHostNs) continue;  // the host's side of a host-attached bridge is never impaired
     auto sock = socket_of(facts, lab_name, end);

@@ -13,7 +13,9 @@
 
 namespace netlab::lab {
 
-/// Sets both ends of the link of `endpoint` ("node:iface") up or down.
+/// Sets both ends of the link of `endpoint` ("node:iface") up or down. In one
+/// host's part of a multi-host lab, a link to another host is its VXLAN end
+/// here only (the CLI reaches the far end on its host).
 /// Throws LabConflict(ENOENT) for an unknown lab or endpoint, Error for the kernel.
 void set_link_state(const HostFacts& facts, const std::string& lab, const std::string& endpoint, bool up);
 

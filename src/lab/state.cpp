@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "cluster/part.hpp"
 #include "lab/journal.hpp"
 #include "lab/lifecycle.hpp"
 #include "node/spawn.hpp"
@@ -15,6 +16,21 @@ namespace netlab::lab {
 
 std::string saved_topology_path(const HostFacts& facts, const std::string& lab) {
   return lab_dir(facts, lab) + "/topology.toml";
+}
+
+std::string part_host_path(const HostFacts& facts, const std::string& lab) {
+  return lab_dir(facts, lab) + "/part-host";
+}
+
+std::string read_part_host(const HostFacts& facts, const std::string& lab) {
+  std::string text;
+  try {
+    text = read_file(part_host_path(facts, lab));
+  } catch (const Error&) {
+    return "";
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
 }
 
 void save_topology(const HostFacts& facts, const std::string& lab, const std::string& text) {
@@ -51,6 +67,16 @@ LabState read_lab_state(const HostFacts& facts, const std::string& lab) {
     s.topology = topo::load_string(read_file(saved_topology_path(facts, lab)), source, diags);
   } catch (const Error&) {
     // No saved copy (deployed through the API from a string): settings unknown.
+  }
+  // One host's part of a multi-host lab: the saved file is the whole lab; the
+  // journal built this host's part of it, computed as deploy --host did.
+  if (s.topology && !s.topology->hosts.empty()) {
+    s.part_host = read_part_host(facts, lab);
+    int h = s.topology->find_host(s.part_host);
+    if (h >= 0) {
+      s.whole = std::move(s.topology);
+      s.topology = cluster::host_part(*s.whole, h);
+    }
   }
   // After an apply the journal may start a node more than once (restarted,
   // recreated) or name nodes the lab no longer has: the latest start of each

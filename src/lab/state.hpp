@@ -26,6 +26,10 @@ struct LabState {
   std::vector<NodeState> nodes;
   std::optional<topo::Lab> topology;  // as deployed
   int64_t deployed_at = 0;            // unix time of the journal's creation
+  // Multi-host: this host's part. `topology` is then the part (what the
+  // journal built), `whole` the whole lab as in the saved file.
+  std::string part_host;
+  std::optional<topo::Lab> whole;
 };
 
 /// Throws LabConflict(ENOENT) "lab X is not deployed" when it has no state.
@@ -33,6 +37,12 @@ LabState read_lab_state(const HostFacts& facts, const std::string& lab);
 
 /// The saved copy of the topology a lab was deployed from (and applied since).
 std::string saved_topology_path(const HostFacts& facts, const std::string& lab);
+
+/// <lab-dir>/part-host: the name of the host whose part of a multi-host lab
+/// this host deployed (written by deploy before its first action).
+std::string part_host_path(const HostFacts& facts, const std::string& lab);
+/// That name, or "" for a lab that is not a host's part (or has no record).
+std::string read_part_host(const HostFacts& facts, const std::string& lab);
 
 /// Saves the topology text a lab now runs at saved_topology_path, atomically
 /// (a temporary file renamed over it). deploy writes it; apply replaces it.

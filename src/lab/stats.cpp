@@ -78,10 +78,13 @@ std::string render_stats(const json& stats) {
       out += fmt::format("{:<12} {}\n", i["node"].get<std::string>(), i["error"].get<std::string>());
       continue;
     }
-    out += row(i["node"].get<std::string>(), i["name"].get<std::string>(), i);
+    std::string node = i["node"].get<std::string>();
+    if (i.contains("host")) node += "@" + i["host"].get<std::string>();  // a multi-host lab's merged view
+    out += row(node, i["name"].get<std::string>(), i);
   }
   for (const auto& b : stats["bridges"]) {
     std::string name = b["name"].get<std::string>();
+    if (b.contains("host")) name += "@" + b["host"].get<std::string>();
     out += row("bridge " + name, "(itself)", b);
     for (const auto& p : b["ports"]) out += row("bridge " + name, p["name"].get<std::string>(), p);
   }

@@ -256,6 +256,7 @@ struct Lab {
   HostConfig host;
   std::vector<Host> hosts;          // multi-host; empty = one machine
   uint16_t vxlan_port = kDefaultVxlanPort;  // top-level `vxlan_port`
+  std::string part_host;            // set in one host's part (cluster::host_part): that host's name
   SourcePos pos;
 
   int find_node(const std::string& name) const;    // -1 if absent; O(1) after the first call

@@ -30,5 +30,32 @@ TEST(Remote, OneMultiplexedNonInteractiveSshPerHostWithTheTargetLast) {
   EXPECT_NE(all.find("BatchMode=yes"), std::string::npos);
 }
 
+TEST(Remote, NetlabSshIsAProgramWithArgumentsWhoseOptionsComeFirstAndWin) {
+  setenv("NETLAB_SSH", "  ssh -F /etc/netlab/ssh_config\t-o ControlPath=/tmp/x/cm-%C ", 1);
+  EXPECT_EQ(ssh_command(), (std::vector<std::string>{"ssh", "-F", "/etc/netlab/ssh_config", "-o", "ControlPath=/tmp/x/cm-%C"}));
+  topo::Host h;
+  h.name = "h2";
+  h.ssh = "h2.lab";
+  auto argv = ssh_argv(h, {"destroy", "--lab", "big", "--local"});
+  ASSERT_GE(argv.size(), 7u);
+  EXPECT_EQ(argv[4], "ControlPath=/tmp/x/cm-%C");  // ssh takes the first value of an option: the user's
+  EXPECT_EQ(argv[argv.size() - 2], "h2.lab");
+  EXPECT_EQ(argv.back(), "netlab 'destroy' '--lab' 'big' '--local'");
+  setenv("NETLAB_SSH", "   ", 1);
+  EXPECT_EQ(ssh_command(), std::vector<std::string>{"ssh"});
+  unsetenv("NETLAB_SSH");
+}
+
+TEST(Remote, WithoutMultiplexingNoControlOptionsAreGiven) {
+  unsetenv("NETLAB_SSH");
+  topo::Host h;
+  h.name = "h1";
+  h.ssh = "root@192.0.2.11";
+  std::string all;
+  for (auto& a : ssh_argv(h, {"ls"}, /*multiplex=*/false)) all += a + " ";
+  EXPECT_EQ(all.find("Control"), std::string::npos) << all;
+  EXPECT_NE(all.find("BatchMode=yes"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace netlab::cluster
