@@ -75,7 +75,9 @@ TEST_F(ImpairTest, RateLimitHoldsBothWaysOnPointToPointAndBridgedLinks) {
   for (auto [from, to, addr] : {std::tuple{"a", "b", "10.7.0.2"}, std::tuple{"b", "a", "10.7.0.1"},
                                 std::tuple{"d", "c", "10.8.0.3"}, std::tuple{"c", "d", "10.8.0.4"}}) {
     double m = mbit(lab, from, to, addr);
-    EXPECT_GE(m, 8.0) << from << " -> " << to;
+    // The ceiling is the limit holding; the floor only that it is this limit and
+    // not a far lower one (a sender starved of CPU on a loaded machine fell to 7.97).
+    EXPECT_GE(m, 6.0) << from << " -> " << to;
     EXPECT_LE(m, 11.0) << from << " -> " << to;
   }
 
