@@ -240,6 +240,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
       DestroyReport report;
       runner.revert(steps, i, *backend, old, report);
       if (report.ok()) {
+        backend->discard_created();
         ::unlink(log_path.c_str());
         ::unlink(next.c_str());
       }

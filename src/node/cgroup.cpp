@@ -106,6 +106,22 @@ bool remove_unused_group(const std::string& path) {
 
 }  // namespace
 
+std::string parent_group(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+
+uint64_t resident_bytes(const std::vector<pid_t>& pids) {
+  static const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t total = 0;
+  for (pid_t pid : pids) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
+    uint64_t size = 0, resident = 0;
+    if (in >> size >> resident) total += resident * page;  // a process that has just gone counts nothing
+  }
+  return total;
+}
+
 void rmdir_up(const std::string& root, const std::string& rel) {
   std::string path = root + "/" + rel;
   if (!remove_unused_group(path)) throw Error(EBUSY, "removing cgroup {}: still in use", path);
