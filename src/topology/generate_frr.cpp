@@ -146,7 +146,9 @@ std::vector<GeneratedFile> generate_frr(const GenerateSpec& s) {
   // loopbacks, so a failure names the missing prefix; above kPerRouterChecks
   // routers only the last router, to keep the file small). `reachable`: r1
   // pings the last router.
-  t += "\n# OSPF has converged (each check retried until it passes), then the corners reach each other.\n";
+  t +=
+      "\n# OSPF has converged at r1 (each check retried until it passes), then at every router, then r1\n"
+      "# reaches the last router. A router that never announces its loopback fails the first stage.\n";
   std::string neighbours;
   for (uint32_t nb : first.neighbours)
     neighbours += fmt::format("{}\"{}\" = [{{ state = \"Full/-\" }}]", neighbours.empty() ? "" : ", ",
