@@ -95,10 +95,16 @@ TEST_F(RoutingTest, FrrOspfLabConvergesAndReroutesWhenACableIsPulled) {
   deployed_.push_back(lab);
   converge(path);
   EXPECT_EQ(route_via(lab + "-r1", "192.168.3.10"), "10.0.12.2");
+  EXPECT_EQ(route_via(lab + "-r3", "192.168.1.10"), "10.0.23.2");
   auto down = netlab({"link", "down", lab, "r1:eth1"});
   ASSERT_EQ(down.exit_code, 0) << down.err;
   EXPECT_TRUE(eventually([&] { return route_via(lab + "-r1", "192.168.3.10") == "10.0.41.4"; }, 30000))
       << "r1 still routes 192.168.3.10 via " << route_via(lab + "-r1", "192.168.3.10");
+  // The replies need r3's way back to turn too: r2's new router LSA reaches r3
+  // within FRR's LSA and SPF throttles (up to 5 s each), which under load took
+  // more than the 10 s this test used to give the ping for both.
+  EXPECT_TRUE(eventually([&] { return route_via(lab + "-r3", "192.168.1.10") == "10.0.34.4"; }, 30000))
+      << "r3 still routes 192.168.1.10 via " << route_via(lab + "-r3", "192.168.1.10");
   EXPECT_TRUE(eventually([&] { return ping(lab + "-h1", "192.168.3.10"); }, 10000));
   auto up = netlab({"link", "up", lab, "r1:eth1"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
