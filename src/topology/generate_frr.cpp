@@ -16,6 +16,9 @@ namespace netlab::topo {
 namespace {
 
 constexpr int kMaxRouters = 4096;  // loopbacks 10.255.0.0/16; FRR's memory is the real limit
+// Up to this many routers each gets a check listing every loopback (the file
+// grows with the square of the count: about 0.3 MB at 100 routers).
+constexpr size_t kPerRouterChecks = 200;
 
 std::string ip(uint32_t a) {
   return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
@@ -28,13 +31,26 @@ struct Router {
   std::vector<uint32_t> neighbours;                         // router indices, in iface order
 };
 
+// watchfrr starts the daemons with one job (`watchfrr.sh restart all`: start
+// zebra, ospfd, staticd, then `vtysh -b` applies frr.conf) and kills a job
+// still running after its restart timeout, 20 s in FRR 8.4. When tens of routers
+// start at once on a few cores that job takes longer (14-19 s each for 100
+// routers at load 8 here): the kill lands on `vtysh -b`, the daemons run without
+// their configuration, and watchfrr, seeing them up, never applies it again.
+// FRR 10.3 raised the default to 90 s for the same reason; a lab that starts
+// hundreds of routers at once needs more. watchfrr's own log goes to a file:
+// with -d it would go to a syslog the node does not have.
 const char* kDaemons =
     "# FRR daemons (read by /usr/lib/frr/frrinit.sh); zebra and staticd always run.\n"
     "ospfd=yes\n"
     "vtysh_enable=yes\n"
     "zebra_options=\"  -A 127.0.0.1 -s 90000000\"\n"
     "ospfd_options=\"  -A 127.0.0.1\"\n"
-    "staticd_options=\"-A 127.0.0.1\"\n";
+    "staticd_options=\"-A 127.0.0.1\"\n"
+    "# -T: watchfrr kills a start job (which ends with `vtysh -b` applying frr.conf)\n"
+    "# still running after this many seconds; FRR 8.4's 20 s is too short when many\n"
+    "# routers start at once, and a killed `vtysh -b` leaves the daemons unconfigured.\n"
+    "watchfrr_options=\"-T 600 --log file:/tmp/watchfrr.log\"\n";
 
 std::string frr_conf(const Router& r) {
   std::string out = fmt::format(
@@ -122,8 +138,17 @@ std::vector<GeneratedFile> generate_frr(const GenerateSpec& s) {
     t += fmt::format(" }}\nbinds = [\"{}:/etc/frr\"]\ncmd = \"/usr/lib/frr/frrinit.sh start\"\n", r.name);
   }
   for (const auto& [a, b] : links) t += fmt::format("\n[[links]]\nendpoints = [\"{}\", \"{}\"]\n", a, b);
-  // Checks: r1's adjacencies are full, then each end has a route to the other's loopback.
-  t += "\n# OSPF has converged (retried until it has), then the corners reach each other.\n";
+  // Checks, in three stages. `converged`: r1's adjacencies are full and r1's
+  // kernel has a route to every other router's loopback — which every router
+  // announces only once its configuration is applied, so this fails (after one
+  // wait) when any router's daemons run unconfigured. `everywhere`: every other
+  // router's kernel has them all too (a check per router, each listing the
+  // loopbacks, so a failure names the missing prefix; above kPerRouterChecks
+  // routers only the last router, to keep the file small). `reachable`: r1
+  // pings the last router.
+  t +=
+      "\n# OSPF has converged at r1 (each check retried until it passes), then at every router, then r1\n"
+      "# reaches the last router. A router that never announces its loopback fails the first stage.\n";
   std::string neighbours;
   for (uint32_t nb : first.neighbours)
     neighbours += fmt::format("{}\"{}\" = [{{ state = \"Full/-\" }}]", neighbours.empty() ? "" : ", ",
@@ -133,11 +158,19 @@ std::vector<GeneratedFile> generate_frr(const GenerateSpec& s) {
       "kind = \"command\"\nfrom = \"{0}\"\ncmd = [\"vtysh\", \"-c\", \"show ip ospf neighbor json\"]\n"
       "json = {{ neighbors = {{ {2} }} }}\nwithin = \"120s\"\n",
       first.name, first.neighbours.size(), neighbours);
-  for (auto [from, to] : {std::pair{&first, &last}, std::pair{&last, &first}})
+  auto every_loopback = [&](size_t at, const char* group, const char* within) {
+    std::string want;
+    for (size_t k = 0; k < routers.size(); ++k)
+      if (k != at) want += fmt::format("{}{{ dst = \"{}\" }}", want.empty() ? "" : ", ", ip(routers[k].loopback));
     t += fmt::format(
-        "\n[[checks]]\ngroup = \"converged\"\nname = \"{0} has a route to {1}'s loopback\"\nkind = \"route\"\n"
-        "from = \"{0}\"\nto = \"{2}\"\nwithin = \"120s\"\n",
-        from->name, to->name, ip(to->loopback));
+        "\n[[checks]]\ngroup = \"{0}\"\nname = \"{1} has a route to every other router's loopback\"\n"
+        "kind = \"command\"\nfrom = \"{1}\"\ncmd = [\"ip\", \"-j\", \"-4\", \"route\", \"show\", \"proto\", \"ospf\"]\n"
+        "json = [{2}]\nwithin = \"{3}\"\n",
+        group, routers[at].name, want, within);
+  };
+  every_loopback(0, "converged", "120s");
+  for (size_t k = 1; k < routers.size(); ++k)
+    if (routers.size() <= kPerRouterChecks || k + 1 == routers.size()) every_loopback(k, "everywhere", "30s");
   // The host image may have no ping of its own; netlab's busybox is there.
   t += fmt::format(
       "\n[[checks]]\ngroup = \"reachable\"\nname = \"{0} pings {1}'s loopback\"\nkind = \"command\"\nfrom = \"{0}\"\n"

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "lab/node_status.hpp"
@@ -25,18 +27,6 @@ namespace fs = std::filesystem;
 
 class RoutingTest : public LabTest {
  protected:
-  // Copies topologies/<dir>/ (topology and per-router configs) under the test's
-  // files and renames the lab; returns the copied topology's path.
-  std::string shipped_dir(const std::string& dir, std::string& lab, const std::string& suffix) {
-    lab = lab_prefix_ + suffix;
-    fs::path to = fs::path(files_dir_) / lab;
-    fs::remove_all(to);
-    fs::copy(fs::path(NETLAB_SOURCE_DIR) / "topologies" / dir, to, fs::copy_options::recursive);
-    std::string text = shipped_topology(dir + "/topology.toml", lab);
-    std::ofstream(to / "topology.toml") << text;
-    return (to / "topology.toml").string();
-  }
-
   std::string route_via(const std::string& netns, const std::string& dst) {
     auto r = ip_json(netns, "-4 route get " + dst);
     return r.empty() || !r[0].contains("gateway") ? "" : r[0]["gateway"].get<std::string>();
@@ -105,14 +95,121 @@ TEST_F(RoutingTest, FrrOspfLabConvergesAndReroutesWhenACableIsPulled) {
   deployed_.push_back(lab);
   converge(path);
   EXPECT_EQ(route_via(lab + "-r1", "192.168.3.10"), "10.0.12.2");
+  EXPECT_EQ(route_via(lab + "-r3", "192.168.1.10"), "10.0.23.2");
   auto down = netlab({"link", "down", lab, "r1:eth1"});
   ASSERT_EQ(down.exit_code, 0) << down.err;
   EXPECT_TRUE(eventually([&] { return route_via(lab + "-r1", "192.168.3.10") == "10.0.41.4"; }, 30000))
       << "r1 still routes 192.168.3.10 via " << route_via(lab + "-r1", "192.168.3.10");
+  // The replies need r3's way back to turn too: r2's new router LSA reaches r3
+  // within FRR's LSA and SPF throttles (up to 5 s each), which under load took
+  // more than the 10 s this test used to give the ping for both.
+  EXPECT_TRUE(eventually([&] { return route_via(lab + "-r3", "192.168.1.10") == "10.0.34.4"; }, 30000))
+      << "r3 still routes 192.168.1.10 via " << route_via(lab + "-r3", "192.168.1.10");
   EXPECT_TRUE(eventually([&] { return ping(lab + "-h1", "192.168.3.10"); }, 10000));
   auto up = netlab({"link", "up", lab, "r1:eth1"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
   EXPECT_TRUE(eventually([&] { return route_via(lab + "-r1", "192.168.3.10") == "10.0.12.2"; }, 30000));
+  destroy_ok(lab);
+  auto after = snapshot();
+  EXPECT_EQ(before, after) << before.diff(after);
+}
+
+TEST_F(RoutingTest, AGeneratedFrrGridConvergesOnEveryRouter) {
+  if (access("/usr/lib/frr/frrinit.sh", X_OK) != 0) GTEST_SKIP() << "frr is not installed (scripts/setup installs it)";
+  std::string lab = lab_prefix_ + "g";
+  fs::path dir = fs::path(files_dir_) / lab;
+  auto gen = netlab({"generate", "frr-grid", "3", "3", "-o", dir.string(), "--name", lab});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto before = snapshot();
+  deployed_.push_back(lab);
+  // netlab test deploys it, waits (within) until r1 has every loopback, then
+  // checks every other router has them all too, then pings across.
+  auto r = netlab({"test", (dir / "topology.toml").string(), "--keep", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto results = nlohmann::json::parse(r.out);
+  std::map<std::string, int> per_group;
+  int waited = 0;
+  for (const auto& res : results) {
+    EXPECT_TRUE(res["passed"].get<bool>()) << res.dump();
+    per_group[res["group"]]++;
+    waited += res["attempts"].get<int>() > 1;
+  }
+  EXPECT_EQ(per_group["converged"], 2);
+  EXPECT_EQ(per_group["everywhere"], 8);  // r2 .. r9, one check each
+  EXPECT_EQ(per_group["reachable"], 1);
+  EXPECT_GT(waited, 0) << "right after deploy nothing has converged: a within check had to wait";
+  // Read back from each router's kernel, not through the checks: a route to
+  // every other loopback, installed by zebra (proto ospf), through a neighbour.
+  for (int i = 1; i <= 9; ++i) {
+    std::set<std::string> dsts;
+    for (const auto& route : ip_json(lab + "-r" + std::to_string(i), "-4 route show proto ospf"))
+      dsts.insert(route["dst"].get<std::string>());
+    for (int k = 1; k <= 9; ++k)
+      EXPECT_EQ(dsts.count("10.255.0." + std::to_string(k)), k == i ? 0u : 1u) << "r" << i << " -> r" << k;
+    // What a router whose `vtysh -b` was killed lacks: its running configuration.
+    auto conf = netlab({"exec", lab, "r" + std::to_string(i), "--", "vtysh", "-c", "show running-config"});
+    EXPECT_NE(conf.out.find("router ospf"), std::string::npos) << "r" << i << ":\n" << conf.out << conf.err;
+  }
+  // r1 (top left) reaches r9's loopback (bottom right) over the grid: four hops.
+  EXPECT_TRUE(ping(lab + "-r1", "10.255.0.9"));
+  auto via = ip_json(lab + "-r1", "-4 route get 10.255.0.9");
+  ASSERT_FALSE(via.empty());
+  EXPECT_TRUE(via[0]["gateway"] == "10.0.0.1" || via[0]["gateway"] == "10.0.0.3") << via.dump();  // r2 or r4
+  destroy_ok(lab);
+  auto after = snapshot();
+  EXPECT_EQ(before, after) << before.diff(after);
+}
+
+TEST_F(RoutingTest, AGeneratedGridWithAnUnconfiguredRouterFailsConvergedNamingItsLoopback) {
+  if (access("/usr/lib/frr/frrinit.sh", X_OK) != 0) GTEST_SKIP() << "frr is not installed (scripts/setup installs it)";
+  std::string lab = lab_prefix_ + "u";
+  fs::path dir = fs::path(files_dir_) / lab;
+  auto gen = netlab({"generate", "frr-grid", "2", "2", "-o", dir.string(), "--name", lab});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  // r2's daemons run without a configuration — what a killed `vtysh -b` leaves:
+  // no frr.conf, so the init script starts them with empty per-daemon files.
+  // (r2: the first loopback r1's check lists, so the one its failure names.)
+  fs::remove(dir / "r2" / "frr.conf");
+  // Wait 20 s rather than 120 s for the failure.
+  std::string text;
+  {
+    std::ifstream in(dir / "topology.toml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = std::regex_replace(ss.str(), std::regex("within = \"120s\""), "within = \"20s\"");
+  }
+  std::ofstream(dir / "topology.toml") << text;
+  auto before = snapshot();
+  deployed_.push_back(lab);
+  auto r = netlab({"test", (dir / "topology.toml").string(), "--keep", "--json"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  auto results = nlohmann::json::parse(r.out);
+  bool named = false;
+  for (const auto& res : results) {
+    if (res["name"] == "r1 has a route to every other router's loopback") {
+      EXPECT_FALSE(res["passed"].get<bool>()) << res.dump();
+      EXPECT_GT(res["attempts"].get<int>(), 1) << res.dump();
+      named = res["got"].get<std::string>().find(R"(no element matches {"dst":"10.255.0.2"})") != std::string::npos;
+      EXPECT_TRUE(named) << res.dump();
+    } else if (res["group"] != "converged") {
+      EXPECT_TRUE(res["skipped"].get<bool>()) << res.dump();
+    }
+  }
+  EXPECT_TRUE(named) << r.out;
+  // r2's ospfd runs all the same, unconfigured; r1 learns r3's and r4's loopbacks, never r2's.
+  auto conf = netlab({"exec", lab, "r2", "--", "vtysh", "-c", "show running-config"});
+  EXPECT_EQ(conf.exit_code, 0) << conf.err;
+  EXPECT_EQ(conf.out.find("router ospf"), std::string::npos) << conf.out;
+  auto ospfd = netlab({"exec", lab, "r2", "--", "vtysh", "-d", "ospfd", "-c", "show version"});
+  EXPECT_EQ(ospfd.exit_code, 0) << ospfd.out << ospfd.err;
+  std::set<std::string> dsts;
+  auto learnt = [&] {
+    dsts.clear();
+    for (const auto& route : ip_json(lab + "-r1", "-4 route show proto ospf")) dsts.insert(route["dst"].get<std::string>());
+    return dsts.count("10.255.0.3") && dsts.count("10.255.0.4");
+  };
+  EXPECT_TRUE(eventually(learnt, 60000)) << nlohmann::json(dsts).dump();
+  EXPECT_FALSE(dsts.count("10.255.0.2"));
   destroy_ok(lab);
   auto after = snapshot();
   EXPECT_EQ(before, after) << before.diff(after);

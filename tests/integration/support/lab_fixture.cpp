@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 namespace netlab::testing {
 
@@ -32,6 +33,17 @@ std::string LabTest::topology(const std::string& name, const std::string& text) 
 std::string LabTest::shipped(const std::string& file, std::string& lab, const std::string& suffix) {
   lab = lab_prefix_ + suffix;
   return topology(lab, shipped_topology(file, lab));
+}
+
+std::string LabTest::shipped_dir(const std::string& dir, std::string& lab, const std::string& suffix) {
+  namespace fs = std::filesystem;
+  lab = lab_prefix_ + suffix;
+  fs::path to = fs::path(files_dir_) / lab;
+  fs::remove_all(to);
+  fs::copy(fs::path(NETLAB_SOURCE_DIR) / "topologies" / dir, to, fs::copy_options::recursive);
+  std::string text = shipped_topology(dir + "/topology.toml", lab);
+  std::ofstream(to / "topology.toml") << text;
+  return (to / "topology.toml").string();
 }
 
 void LabTest::deploy_ok(const std::string& path) {

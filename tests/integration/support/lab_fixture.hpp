@@ -22,6 +22,9 @@ class LabTest : public FreshNamespaceTest {
   std::string topology(const std::string& name, const std::string& text);
   /// A shipped topology renamed for this test; returns the path; `lab` gets the name.
   std::string shipped(const std::string& file, std::string& lab, const std::string& suffix = "");
+  /// A shipped directory lab (topologies/<dir>/: topology and per-node configs)
+  /// copied under the test's files and renamed; returns its topology's path.
+  std::string shipped_dir(const std::string& dir, std::string& lab, const std::string& suffix);
   /// Deploys and asserts exit 0 (prints netlab's stderr otherwise).
   void deploy_ok(const std::string& path);
   void destroy_ok(const std::string& lab);

@@ -19,12 +19,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// topologies/*.toml and the directory labs, topologies/*/topology.toml.
 std::vector<fs::path> shipped_topologies() {
   std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(std::string(NETLAB_SOURCE_DIR) + "/topologies"))
+  for (const auto& e : fs::directory_iterator(std::string(NETLAB_SOURCE_DIR) + "/topologies")) {
     if (e.path().extension() == ".toml") out.push_back(e.path());
+    else if (e.is_directory() && fs::exists(e.path() / "topology.toml")) out.push_back(e.path() / "topology.toml");
+  }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// A directory lab's golden plan is named after its directory.
+std::string golden_name(const fs::path& file) {
+  return file.filename() == "topology.toml" ? file.parent_path().filename().string() : file.stem().string();
 }
 
 topo::Lab load(const fs::path& path) {
@@ -40,7 +48,7 @@ TEST(Plan, EveryShippedTopologyMatchesItsGoldenPlan) {
   for (const auto& file : files) {
     SCOPED_TRACE(file.string());
     std::string got = render_plan(plan(load(file), HostFacts{}));
-    fs::path golden = fs::path(NETLAB_TESTDATA_DIR) / "plans" / (file.stem().string() + ".plan");
+    fs::path golden = fs::path(NETLAB_TESTDATA_DIR) / "plans" / (golden_name(file) + ".plan");
     if (std::getenv("NETLAB_UPDATE_GOLDEN")) write_file(golden, got);
     ASSERT_TRUE(fs::exists(golden)) << "missing golden plan " << golden;
     EXPECT_EQ(got, read_file(golden));

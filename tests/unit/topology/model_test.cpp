@@ -186,14 +186,24 @@ source = "203.0.113.254"
 
 TEST(Model, EveryShippedTopologyValidates) {
   size_t n = 0;
+  size_t dirs = 0;
   for (const auto& e : std::filesystem::directory_iterator(std::string(NETLAB_SOURCE_DIR) + "/topologies")) {
-    if (e.path().extension() != ".toml") continue;
+    // topologies/*.toml, and the directory labs' topologies/*/topology.toml.
+    std::filesystem::path file = e.path();
+    if (e.is_directory()) {
+      file /= "topology.toml";
+      if (!std::filesystem::exists(file)) continue;
+      ++dirs;
+    } else if (file.extension() != ".toml") {
+      continue;
+    }
     ++n;
     Diagnostics diags;
-    EXPECT_TRUE(load_file(e.path(), diags)) << e.path() << "\n" << diags.render();
-    EXPECT_TRUE(diags.all().empty()) << e.path() << "\n" << diags.render();
+    EXPECT_TRUE(load_file(file, diags)) << file << "\n" << diags.render();
+    EXPECT_TRUE(diags.all().empty()) << file << "\n" << diags.render();
   }
   EXPECT_GE(n, 3u);
+  EXPECT_GE(dirs, 2u);  // frr-ospf and bird-bgp
 }
 
 struct GenCase {

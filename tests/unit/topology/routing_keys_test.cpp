@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "topology/generate.hpp"
@@ -141,11 +142,48 @@ TEST(GenerateFrr, GridWritesATopologyThatValidatesAndAConfigPerRouter) {
   for (const char* want : {"hostname r6", "ip address 10.255.0.6/32", "interface north", "interface south",
                            "interface east", "interface west", "ospf router-id 10.255.0.6"})
     EXPECT_NE(conf.find(want), std::string::npos) << want << "\n" << conf;
-  // Checks: converged first (with within), then reachable.
-  ASSERT_GE(lab->checks.size(), 3u);
-  EXPECT_EQ(lab->checks.front().group, "converged");
-  EXPECT_TRUE(lab->checks.front().within);
+  // watchfrr gets a restart timeout long enough for many routers starting at
+  // once (FRR 8.4's 20 s kills `vtysh -b` under load) and a log file.
+  std::string daemons;
+  for (const auto& f : files)
+    if (f.path == "r6/daemons") daemons = f.text;
+  EXPECT_NE(daemons.find("\nwatchfrr_options=\"-T 600 --log file:/tmp/watchfrr.log\"\n"), std::string::npos) << daemons;
+  // Checks: converged (r1's adjacencies, r1 has every loopback), then every
+  // other router has every loopback, then reachable; all wait with `within`.
+  ASSERT_EQ(lab->checks.size(), 2u + 11u + 1u);
+  EXPECT_EQ(lab->checks[0].group, "converged");
+  EXPECT_EQ(lab->checks[1].group, "converged");
+  EXPECT_EQ(lab->checks[1].name, "r1 has a route to every other router's loopback");
+  for (size_t k = 2; k < 13; ++k) {
+    const Check& c = lab->checks[k];
+    EXPECT_EQ(c.group, "everywhere");
+    EXPECT_EQ(c.from, fmt::format("r{}", k));
+    ASSERT_TRUE(c.command && c.expect_json);
+    EXPECT_EQ(c.command->argv, (std::vector<std::string>{"ip", "-j", "-4", "route", "show", "proto", "ospf"}));
+    // Every loopback but its own, 10.255.0.1 .. 10.255.0.12.
+    for (int r = 1; r <= 12; ++r) {
+      bool listed = c.expect_json->find(fmt::format("{{\"dst\":\"10.255.0.{}\"}}", r)) != std::string::npos;
+      EXPECT_EQ(listed, r != static_cast<int>(k)) << c.name << ": " << *c.expect_json;
+    }
+  }
+  for (const auto& c : lab->checks) EXPECT_TRUE(c.within) << c.name;
   EXPECT_EQ(lab->checks.back().group, "reachable");
+}
+
+TEST(GenerateFrr, ALargeGridChecksEveryLoopbackOnItsFirstAndLastRouterOnly) {
+  GenerateSpec spec;
+  spec.kind = GenerateKind::kFrrGrid;
+  spec.rows = 15;
+  spec.cols = 15;  // 225 routers: above the per-router limit
+  auto files = generate_frr(spec);
+  Diagnostics diags;
+  auto lab = load_string(files[0].text, "/labs/g/topology.toml", diags);
+  ASSERT_TRUE(lab) << diags.render();
+  ASSERT_EQ(lab->checks.size(), 4u);
+  EXPECT_EQ(lab->checks[1].from, "r1");
+  EXPECT_EQ(lab->checks[2].from, "r225");
+  EXPECT_EQ(lab->checks[2].group, "everywhere");
+  EXPECT_LT(files[0].text.size(), 100'000u);
 }
 
 TEST(GenerateFrr, RingAndLimits) {
