@@ -225,6 +225,13 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   Runner runner(journal);
   for (size_t i = 0; i < steps.size(); ++i) {
     try {
+      // A sysctl the node never set comes back to the value it has now.
+      if (auto* c = std::get_if<Change>(&steps[i].forward))
+        if (auto* s = std::get_if<SetNodeSysctl>(c); s && steps[i].revert.empty()) {
+          SetNodeSysctl before = *s;
+          before.value = backend->node_sysctl(*s);
+          steps[i].revert.push_back(Change(std::move(before)));
+        }
       log.step(i, steps[i]);
       if (options.crash_at && *options.crash_at == i + 1) {
         if (auto* a = std::get_if<Action>(&steps[i].forward)) journal.append(*a);  // its intent, as deploy's

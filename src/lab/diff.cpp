@@ -8,20 +8,23 @@
 // file: a link by its two endpoints, an address by (interface, prefix), a route
 // by what it says, a table by its namespace.
 //
-// Nodes fall in four classes. A node whose privileged/userns or IPv6 setting
+// Nodes fall in these classes. A node whose privileged/userns or IPv6 setting
 // changed, or that no longer sets a sysctl (forwarding included), is recreated
 // (a new network namespace, with the kernel's defaults: its links are made
-// again). A node whose runtime (image, binds, cmd, exec, env, user, hostname,
-// sysctls, forwarding) changed, or that dropped a limit, is restarted: its init
-// is killed and started again, in a new cgroup, in the same pinned network
-// namespace, so its interfaces and links stay. A node whose limits alone
-// changed has its cgroup rewritten. Every other node is
-// left alone, and so is every link whose endpoints and settings did not change.
+// again). A node whose image or binds changed, or that dropped a limit, is
+// restarted: its init is killed and started again, in a new cgroup, in the
+// same pinned network namespace, so its interfaces and links stay. Otherwise
+// what changed is changed in place: limits in the node's cgroup; the hostname
+// in its UTS namespace and sysctls in its network or IPC namespace, written
+// by the host; and the program (exec, cmd, env, user) restarted by the node's
+// running init, whose PID and namespaces stay. Every other node is left alone,
+// and so is every link whose endpoints and settings did not change.
 //
 // Step order: removals that free names first (routes, addresses, qdiscs, links,
 // nodes, bridges), then creations in deploy's phase order (bridges, netns,
-// veths, link setup, addresses, routes, qdiscs, tables, cgroups, node starts,
-// pins), removed nodes' directories last. The reverts of a step restore what
+// veths, link setup, addresses, routes, qdiscs, tables, hostnames and
+// sysctls, cgroups, program restarts, node starts, pins), removed nodes'
+// directories last. The reverts of a step restore what
 // the step removed, so running them in reverse order puts the lab back.
 #include "lab/diff.hpp"
 
@@ -185,19 +188,35 @@ void rename_fabric(Plan& p, const std::map<std::string, std::string>& rename) {
 
 nlohmann::json command_json(const topo::Command& c) { return c.argv; }
 
-// What a node runs: a change restarts the node in its network namespace.
-std::string runtime_print(const topo::Node& n) {
+// What a node's init was started with and cannot change in place: a change
+// restarts the init in the node's network namespace.
+std::string init_print(const topo::Node& n) {
   nlohmann::json j;
-  j["hostname"] = n.hostname;
   j["image"] = n.image.str();
-  j["forwarding"] = n.forwarding;
-  j["sysctls"] = n.sysctls;
+  for (const auto& b : n.binds) j["binds"].push_back({b.host_path, b.node_path, b.read_only});
+  return j.dump();
+}
+
+// What the node's program runs: a change restarts the program (its init stays).
+std::string program_print(const topo::Node& n) {
+  nlohmann::json j;
   for (const auto& c : n.exec) j["exec"].push_back(command_json(c));
   if (n.cmd) j["cmd"] = command_json(*n.cmd);
   j["env"] = n.env;
-  for (const auto& b : n.binds) j["binds"].push_back({b.host_path, b.node_path, b.read_only});
   if (n.user) j["user"] = {n.user->uid, n.user->gid};
   return j.dump();
+}
+
+// The sysctls a node's init writes at its start, in its order (forwarding
+// first, then the table, which may override it).
+std::map<std::string, std::string> node_sysctls(const topo::Node& n) {
+  std::map<std::string, std::string> out;
+  if (n.forwarding) {
+    out["net.ipv4.ip_forward"] = "1";
+    out["net.ipv6.conf.all.forwarding"] = "1";
+  }
+  for (const auto& [k, v] : n.sysctls) out[k] = v;
+  return out;
 }
 
 // What a node's network namespace was made with: a change recreates the node.
@@ -241,6 +260,7 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
 
   // Nodes.
   std::set<std::string> gone, fresh, restarted, limits_changed, image_changed;
+  std::set<std::string> program_changed, hostname_changed, sysctls_changed;  // changed in place
   for (const auto& n : running.nodes) {
     int t = target.find_node(n.name);
     if (t < 0) {
@@ -257,7 +277,7 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       gone.insert(n.name);
       fresh.insert(n.name);
       cp.recreated.push_back(n.name);
-    } else if (runtime_print(n) != runtime_print(m)) {
+    } else if (init_print(n) != init_print(m)) {
       restarted.insert(n.name);
       cp.restarted.push_back(n.name);
       if (n.image.str() != m.image.str()) image_changed.insert(n.name);
@@ -271,6 +291,11 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       } else {
         limits_changed.insert(n.name);
       }
+    }
+    if (!gone.count(n.name) && !restarted.count(n.name)) {
+      if (program_print(n) != program_print(m)) program_changed.insert(n.name);
+      if (n.hostname != m.hostname) hostname_changed.insert(n.name);
+      if (node_sysctls(n) != node_sysctls(m)) sysctls_changed.insert(n.name);
     }
   }
   for (const auto& m : target.nodes)
@@ -379,6 +404,12 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
 
   auto& steps = cp.steps;
   auto step = [&](Op forward, std::vector<Op> revert = {}) { steps.push_back({std::move(forward), std::move(revert)}); };
+  // A running node's init, as its journal last recorded it.
+  auto init_of = [&](const std::string& node) {
+    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
+      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == node) return std::pair{js->pid, js->start_time};
+    return std::pair{0, uint64_t{0}};
+  };
 
   // a. Routes that go (all of them on nodes whose interfaces change: the kernel
   //    drops routes with their device, and a fresh deploy would add them after).
@@ -427,14 +458,7 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
   //    before then leaves their processes running).
   auto tear_down = [&](const topo::Node& n) {
     StartNode* s = vo.start[n.name];
-    int pid = 0;
-    uint64_t start_time = 0;
-    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
-      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == n.name) {
-        pid = js->pid;
-        start_time = js->start_time;
-        break;
-      }
+    auto [pid, start_time] = init_of(n.name);
     std::vector<Op> revert{Undo(Unpin{vo.pin[n.name]->pin}), Undo(RemoveCgroup{vo.cgroup[n.name]->path}),
                            Action(*vo.netns[n.name]), Action(*vo.lo[n.name])};
     // A removed node's table comes back with its namespace (a recreated node's, in step d).
@@ -500,19 +524,35 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       step(Undo(DeleteNft{m.name, o->family, o->table}), {Action(*o)});
     }
   }
-  // m. Limits rewritten in place; restarted nodes; new nodes.
+  // l2. Hostnames and sysctls, in place (a program restarted below may need them).
+  for (const auto& m : target.nodes) {
+    if (!hostname_changed.count(m.name) && !sysctls_changed.count(m.name)) continue;
+    const auto& n = running.nodes[static_cast<size_t>(running.find_node(m.name))];
+    auto [pid, start_time] = init_of(m.name);
+    if (hostname_changed.count(m.name))
+      step(Change(SetHostname{m.name, m.hostname, pid, start_time}),
+           {Change(SetHostname{m.name, n.hostname, pid, start_time})});
+    auto before = node_sysctls(n);
+    for (const auto& [key, value] : node_sysctls(m)) {
+      auto it = before.find(key);
+      if (it != before.end() && it->second == value) continue;
+      // A key the node never set has no revert yet: apply reads the value it
+      // has before the step runs (apply_lab.cpp), and the revert writes that.
+      std::vector<Op> revert;
+      if (it != before.end()) revert.push_back(Change(SetNodeSysctl{m.name, key, it->second, pid, start_time}));
+      step(Change(SetNodeSysctl{m.name, key, value, pid, start_time}), std::move(revert));
+    }
+  }
+  // m. Limits rewritten in place; programs restarted by their init; restarted
+  //    nodes; new nodes.
   for (const auto& m : target.nodes)
     if (limits_changed.count(m.name)) step(Action(*vn.cgroup[m.name]), {Action(*vo.cgroup[m.name])});
+  // The revert runs with the running lab's settings: the old program again.
+  for (const auto& m : target.nodes)
+    if (program_changed.count(m.name)) step(Action(RestartProgram{m.name}), {Action(RestartProgram{m.name})});
   for (const auto& m : target.nodes) {
     if (!restarted.count(m.name)) continue;
-    int pid = 0;
-    uint64_t start_time = 0;
-    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
-      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == m.name) {
-        pid = js->pid;
-        start_time = js->start_time;
-        break;
-      }
+    auto [pid, start_time] = init_of(m.name);
     std::vector<Op> revert{Undo(RemoveCgroup{vo.cgroup[m.name]->path})};
     if (image_changed.count(m.name)) revert.push_back(Undo(RemoveDir{vo.rootfs[m.name]->dir}));
     revert.push_back(Action(*vo.cgroup[m.name]));
