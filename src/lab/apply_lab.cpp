@@ -161,6 +161,28 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
   return true;
 }
 
+// The reverts the diff cannot know, filled in just before the step is logged:
+// a sysctl comes back to the value it has now, and a host interface is deleted
+// by the index prepare() picked for it.
+void complete_revert(Step& step, Backend& backend) {
+  if (!step.revert.empty()) return;
+  if (auto* c = std::get_if<Change>(&step.forward)) {
+    if (auto* s = std::get_if<SetNodeSysctl>(c)) {
+      SetNodeSysctl before = *s;
+      before.value = backend.node_sysctl(*s);
+      step.revert.push_back(Change(std::move(before)));
+    }
+  } else if (auto* a = std::get_if<Action>(&step.forward)) {
+    if (auto* s = std::get_if<SetHostSysctl>(a)) {
+      backend.prepare(*a);
+      if (s->has_previous) step.revert.push_back(Undo(RestoreSysctl{s->key, s->previous}));
+    } else if (auto* v = std::get_if<CreateVeth>(a); v && v->b_ns == kHostNs) {
+      backend.prepare(*a);
+      step.revert.push_back(Undo(DeleteLink{kHostNs, v->b_name, v->b_alias, v->b_ifindex}));
+    }
+  }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -225,13 +247,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   Runner runner(journal);
   for (size_t i = 0; i < steps.size(); ++i) {
     try {
-      // A sysctl the node never set comes back to the value it has now.
-      if (auto* c = std::get_if<Change>(&steps[i].forward))
-        if (auto* s = std::get_if<SetNodeSysctl>(c); s && steps[i].revert.empty()) {
-          SetNodeSysctl before = *s;
-          before.value = backend->node_sysctl(*s);
-          steps[i].revert.push_back(Change(std::move(before)));
-        }
+      complete_revert(steps[i], *backend);
       log.step(i, steps[i]);
       if (options.crash_at && *options.crash_at == i + 1) {
         if (auto* a = std::get_if<Action>(&steps[i].forward)) journal.append(*a);  // its intent, as deploy's

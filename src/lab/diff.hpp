@@ -37,7 +37,8 @@ class ApplyRefused : public Error {
 
 /// Diffs the running lab (`running`, deployed with the actions in `journal`)
 /// against `target`. Throws ApplyRefused for what apply does not change in
-/// place (a different lab name, host attachments, host NAT).
+/// place (a different lab name; something in the host's namespace other than
+/// bridge attachments and host NAT).
 ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journal, const topo::Lab& target,
                      const HostFacts& facts);
 

@@ -527,5 +527,99 @@ TEST_F(ApplyTest, AFailedOrKilledCmdChangeRestoresTheOldProgramAndDestroyLeavesN
   EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
 }
 
+TEST_F(ApplyTest, HostAttachmentAndHostNatChangeInPlaceAsAFreshDeployMakesThem) {
+  // This test's netns plays the host: an uplink with a default route (no packet
+  // is sent through it), as in NatTest.HostUplinkNatIsAddedAndDestroyRestoresTheHostExactly.
+  int rc = -1;
+  run_shell("ip link add up0 type veth peer name up1 && ip addr add 192.0.2.1/24 dev up0 && "
+            "ip link set up0 up && ip link set up1 up && ip route add default via 192.0.2.2",
+            &rc);
+  ASSERT_EQ(rc, 0);
+  std::string a = lab_prefix_ + "h";
+  std::string iface = a + "m";
+  std::string base = R"(name = "@"
+[bridges.lan]
+[nodes.n]
+interfaces.eth0 = "10.198.0.2/24"
+routes = [{ to = "default", via = "10.198.0.1" }]
+[[links]]
+endpoints = ["n:eth0", "lan"]
+)";
+  std::string attached = sub(base, "[bridges.lan]\n", "[bridges.lan]\nhost = { address = \"10.198.0.1/24\", iface = \"" + iface + "\" }\n") +
+                         "[host]\nnat = [{ from = \"lan\" }]\n";
+  std::string moved = sub(sub(attached, "10.198.0.1/24", "10.198.0.254/24"), "[host]\nnat = [{ from = \"lan\" }]\n", "");
+  moved = sub(moved, "via = \"10.198.0.1\"", "via = \"10.198.0.254\"");
+  auto host_view = [&] {
+    std::string out;
+    for (const auto& l : ip_json("", "-d addr show"))
+      if (l.value("ifname", "") == iface) {
+        out += "link " + iface + " " + l.value("operstate", "") + " alias " + l.value("ifalias", "") + "\n";
+        for (const auto& x : l["addr_info"])
+          if (x.value("scope", "") != "link")
+            out += "addr " + x.value("local", "") + "/" + std::to_string(x.value("prefixlen", 0)) + "\n";
+      }
+    for (const auto& l : ip_json("netlab-" + a, "link show"))
+      if (l.value("ifname", "").rfind("host.", 0) == 0) out += "fabric " + l.value("ifname", "") + " master " + l.value("master", "") + "\n";
+    out += "nft " + run_shell("nft list table inet netlab_" + a + " 2>/dev/null");
+    out += "ip_forward " + run_shell("cat /proc/sys/net/ipv4/ip_forward");
+    return out;
+  };
+  auto fresh = [&](const std::string& text, const std::string& file) {
+    destroy_ok(a);
+    deploy_ok(write(a, text, file));
+    std::string v = host_view() + node_view(a, "n");
+    EXPECT_TRUE(ping(a + "-n", text == base ? "10.198.0.2" : text == moved ? "10.198.0.254" : "10.198.0.1"));
+    return v;
+  };
+  const std::string ruleset = run_shell("nft list ruleset");
+  auto clean = snapshot();
+  std::string want_attached = fresh(attached, a + "-f1");
+  std::string want_moved = fresh(moved, a + "-f2");
+  ASSERT_NE(want_attached.find("masquerade"), std::string::npos) << want_attached;
+  ASSERT_NE(want_moved.find("10.198.0.254/24"), std::string::npos) << want_moved;
+  destroy_ok(a);
+  ASSERT_EQ(snapshot(), clean);
+
+  deploy_ok(write(a, base, a));
+  std::string plain = host_view() + node_view(a, "n");
+  std::string node = identity(a, "n");
+  std::string path = write(a, attached, a + "-1");
+  // A failure at the last step, and a kill at every step followed by destroy, leave the host as it was.
+  size_t steps = plan_step(path, "nftables table inet netlab_" + a + " in host");
+  ASSERT_GT(steps, 3u);
+  auto r = apply(path, {"NETLAB_FAIL_AT=" + std::to_string(steps)});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(host_view() + node_view(a, "n"), plain);
+  for (size_t k = 1; k <= steps; ++k) {
+    SCOPED_TRACE("NETLAB_CRASH_AT=" + std::to_string(k));
+    r = apply(path, {"NETLAB_CRASH_AT=" + std::to_string(k)});
+    EXPECT_EQ(r.exit_code, 137) << r.err;
+    destroy_ok(a);
+    EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+    EXPECT_EQ(run_shell("nft list ruleset"), ruleset);
+    EXPECT_EQ(run_shell("cat /proc/sys/net/ipv4/ip_forward"), "0\n");
+    deploy_ok(write(a, base, a));
+  }
+  node = identity(a, "n");
+  // Attached, moved to another address without NAT, detached: each as a fresh deploy makes it.
+  r = apply(path);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  expect_views([&] { return host_view() + node_view(a, "n"); }, [&] { return want_attached; });
+  EXPECT_TRUE(ping(a + "-n", "10.198.0.1"));
+  EXPECT_EQ(identity(a, "n").substr(0, identity(a, "n").find(' ')), node.substr(0, node.find(' ')))
+      << "the node was restarted";
+  r = apply(write(a, moved, a + "-2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  expect_views([&] { return host_view() + node_view(a, "n"); }, [&] { return want_moved; });
+  EXPECT_TRUE(ping(a + "-n", "10.198.0.254"));
+  r = apply(write(a, base, a + "-3"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  expect_views([&] { return host_view() + node_view(a, "n"); }, [&] { return plain; });
+  EXPECT_EQ(run_shell("nft list ruleset"), ruleset);
+  destroy_ok(a);
+  EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+  run_shell("ip link del up0");
+}
+
 }  // namespace
 }  // namespace netlab::testing

@@ -354,10 +354,29 @@ TEST_F(ApplyTest, PrivilegedChangeRecreatesTheNodeAndReconnectsItsLinks) {
   for (const char* other : {" h1", " h2", "gw:eth0", "lan"}) EXPECT_FALSE(mentions(p, other)) << other << "\n" << join(p, "\n");
 }
 
-TEST_F(ApplyTest, HostAttachmentChangesAreRefused) {
+TEST_F(ApplyTest, HostAttachmentAndHostNatAreMadeAndRemovedInPlace) {
   deploy(kBase);
-  EXPECT_THROW(plan_apply(load(replace(kBase, "[bridges.lan]", "[bridges.lan]\nhost = { iface = \"nlt0\" }")), facts_),
-               ApplyRefused);
+  std::string attached = replace(kBase, "[bridges.lan]", "[bridges.lan]\nhost = { address = \"10.9.0.1/24\", iface = \"nlt0\" }") +
+                         "[host]\nnat = [{ from = \"lan\" }]\n";
+  auto cp = plan_apply(load(attached), facts_);
+  std::vector<std::string> want = {"create_veth veth lan <-> host:nlt0", "set_link link host.0 up in bridge lan",
+                                   "set_link link host:nlt0 up", "add_address address 10.9.0.1/24 on host:nlt0",
+                                   "set_host_sysctl host sysctl net.ipv4.ip_forward = 1",
+                                   "apply_nft nftables table inet netlab_dt in host"};
+  EXPECT_EQ(lines(cp), want);
+  // The host end's revert is known once prepare() picked its index; the table's is its deletion.
+  EXPECT_TRUE(cp.steps[0].revert.empty());
+  EXPECT_EQ(line(cp.steps[5].revert.at(0)), "delete_nft nftables table inet netlab_dt in host");
+  apply_lab(load(attached), facts_, factory());
+  EXPECT_TRUE(plan_apply(load(attached), facts_).steps.empty());
+  // Another address: the attachment is made again; no NAT: the table goes.
+  auto p = lines(plan_apply(load(replace(replace(attached, "10.9.0.1/24", "10.9.0.2/24"), "[host]\nnat = [{ from = \"lan\" }]\n", "")),
+                            facts_));
+  EXPECT_EQ(p.front(), "delete_host_link link host:nlt0") << join(p, "\n");
+  EXPECT_TRUE(mentions(p, "create_veth veth lan <-> host:nlt0"));
+  EXPECT_TRUE(mentions(p, "add_address address 10.9.0.2/24 on host:nlt0"));
+  EXPECT_TRUE(mentions(p, "delete_nft nftables table inet netlab_dt in host"));
+  for (const char* other : {" h1", " h2", "gw", "isp", "h1_eth0"}) EXPECT_FALSE(mentions(p, other)) << other << "\n" << join(p, "\n");
 }
 
 std::string big_change() {
