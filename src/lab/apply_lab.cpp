@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +27,21 @@ std::string next_topology_path(const HostFacts& f, const std::string& lab) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+std::string source_path(const HostFacts& f, const std::string& lab) { return lab_dir(f, lab) + "/source"; }
+
+std::string absolute(const std::string& file) { return std::filesystem::absolute(file).lexically_normal().string(); }
+
+// True when `text`, read from `file`, is the topology the lab runs, byte for
+// byte and from the same place (relative bind sources resolve alike): the
+// diff is empty without reading the journal or planning anything.
+bool runs_already(const HostFacts& f, const std::string& lab, const std::string& file, const std::string& text) {
+  try {
+    return read_file(source_path(f, lab)) == absolute(file) && read_file(saved_topology_path(f, lab)) == text;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // "Already so" answers of a revert: it may run for a step that never happened.
 bool already_so(int errnum) {
   return errnum == EEXIST || errnum == ENOENT || errnum == ENODEV || errnum == ESRCH || errnum == EADDRNOTAVAIL;
@@ -39,14 +55,24 @@ struct Running {
 Running read_running(const std::string& name, const HostFacts& facts) {
   Running r;
   try {
-    r.journal = load_journal(journal_path(facts, name));
+    // The diff needs the interface indexes, the nodes' inits and the host's identities only.
+    r.journal = load_journal(journal_path(facts, name), [](std::string_view op) {
+      return op == "create_node_netns" || op == "create_bridge" || op == "create_veth" || op == "start_node" ||
+             op == "node_started" || op == "set_host_sysctl";
+    });
   } catch (const Error& e) {
     if (e.errnum() == ENOENT)
       throw LabConflict(ENOENT, "lab {} is not deployed (netlab deploy FILE builds it)", name);
     throw;
   }
   Diagnostics diags;
-  auto saved = topo::load_file(saved_topology_path(facts, name), diags);
+  // Named as the file it came from, so relative bind sources resolve as they did then.
+  std::string source = saved_topology_path(facts, name);
+  try {
+    source = read_file(source_path(facts, name));
+  } catch (const Error&) {
+  }
+  auto saved = topo::load_string(read_file(saved_topology_path(facts, name)), source, diags);
   if (!saved)
     throw Error(ENOENT, "lab {}: the topology it runs ({}) cannot be read back: {}", name,
                 saved_topology_path(facts, name), diags.render());
@@ -219,8 +245,13 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
     t = now;
     c = cpu;
   };
-  Running running = read_running(target.name, facts);
   std::string text = topology_text(target);
+  if (!result.recovered && runs_already(facts, target.name, target.file, text)) {
+    lap("comparing the file with the topology the lab runs (the same)");
+    result.seconds = seconds_since(t0);
+    return result;
+  }
+  Running running = read_running(target.name, facts);
   lap("reading the running lab (journal, saved topology)");
   result.plan = diff_labs(running.lab, running.journal.actions, target, facts);
   lap("diffing");
@@ -228,6 +259,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   if (steps.empty()) {
     // Nothing for the kernel; the checks (or comments) may still differ.
     save_topology(facts, target.name, text);
+    write_file(source_path(facts, target.name), absolute(target.file), 0600);
     result.seconds = seconds_since(t0);
     return result;
   }
@@ -274,6 +306,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   log.committed();
   if (::rename(next.c_str(), saved_topology_path(facts, target.name).c_str()) < 0)
     throw_errno("committing {}", next);
+  write_file(source_path(facts, target.name), absolute(target.file), 0600);
   ::unlink(log_path.c_str());
   result.kernel_requests = backend->requests_sent() + (old_backend ? old_backend->requests_sent() : 0);
   result.seconds = seconds_since(t0);
