@@ -83,10 +83,11 @@ Running read_running(const std::string& name, const HostFacts& facts) {
 // The apply log: a header, then one record per step, written before the step.
 class ApplyLog {
  public:
-  ApplyLog(const std::string& path, const std::string& lab) : path_(path) {
+  // `source`: the file applied, which becomes the lab's source at the commit.
+  ApplyLog(const std::string& path, const std::string& lab, const std::string& source) : path_(path) {
     fd_ = Fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
     if (!fd_) throw_errno("creating apply log {}", path);
-    write(nlohmann::json{{"netlab_apply", kApplyLogVersion}, {"lab", lab}});
+    write(nlohmann::json{{"netlab_apply", kApplyLogVersion}, {"lab", lab}, {"source", source}});
   }
   void step(size_t i, const Step& s) {
     nlohmann::json revert = nlohmann::json::array();
@@ -153,6 +154,7 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
   std::string text = read_file(log_path);
   std::vector<Step> steps;
   bool committed = false;
+  std::string source;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
@@ -161,6 +163,7 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
     pos = nl + 1;
     if (j.is_discarded()) break;
     if (j.contains("committed")) committed = true;
+    if (j.contains("source") && j["source"].is_string()) source = j["source"].get<std::string>();
     if (!j.contains("revert")) continue;
     Step s{Change(DelLink{}), {}};
     for (const auto& op : j["revert"]) s.revert.push_back(op_from_json(op));
@@ -171,6 +174,7 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
     spdlog::info("lab {}: finishing the commit of an interrupted apply", name);
     if (exists(next) && ::rename(next.c_str(), saved_topology_path(facts, name).c_str()) < 0)
       throw_errno("committing {}", next);
+    if (!source.empty()) write_file(source_path(facts, name), source, 0600);
   } else {
     spdlog::warn("lab {}: rolling back an interrupted apply ({} steps begun)", name, steps.size());
     Running running = read_running(name, facts);
@@ -275,7 +279,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   std::string log_path = apply_log_path(facts, target.name);
   std::string next = next_topology_path(facts, target.name);
   write_file(next, text, 0600);
-  ApplyLog log(log_path, target.name);
+  ApplyLog log(log_path, target.name, absolute(target.file));
   Runner runner(journal);
   for (size_t i = 0; i < steps.size(); ++i) {
     try {

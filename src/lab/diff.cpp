@@ -326,7 +326,10 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       }
     }
     if (!gone.count(n.name) && !restarted.count(n.name)) {
-      if (program_print(n) != program_print(m)) program_changed.insert(n.name);
+      if (program_print(n) != program_print(m)) {
+        program_changed.insert(n.name);
+        cp.programs.push_back(n.name);
+      }
       if (n.hostname != m.hostname) hostname_changed.insert(n.name);
       if (node_sysctls(n) != node_sysctls(m)) sysctls_changed.insert(n.name);
     }

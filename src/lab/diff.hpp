@@ -27,6 +27,7 @@ struct ChangePlan {
   std::vector<Step> steps;
   // What the diff found, for messages: node names per kind of change.
   std::vector<std::string> added, removed, recreated, restarted;
+  std::vector<std::string> programs;  // nodes whose program (not init) restarts
 };
 
 /// A change apply cannot make to a running lab (exit code 1: the user decides).

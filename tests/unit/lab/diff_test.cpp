@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "lab/apply_lab.hpp"
@@ -300,6 +301,10 @@ TEST_F(ApplyTest, HostnameAndSysctlsChangeInPlaceWithTheirOldValuesAsReverts) {
   EXPECT_EQ(line(cp.steps[0].revert.at(0)), "set_hostname hostname of isp: isp");
   EXPECT_TRUE(cp.steps[1].revert.empty());  // never set: read when the step runs
   EXPECT_EQ(line(cp.steps[2].revert.at(0)), "set_sysctl sysctl net.ipv4.tcp_syncookies = 0 in isp");
+  // As apply.log holds them.
+  for (const auto& st : cp.steps)
+    for (const Op& op : std::vector<Op>{st.forward, Op(Action(RestartProgram{"isp"}))})
+      EXPECT_EQ(op_to_json(op_from_json(op_to_json(op))).dump(), op_to_json(op).dump());
   // A failure after them: each comes back, a key the node never set to the value it had.
   ApplyOptions o;
   o.fail_at = 4;
