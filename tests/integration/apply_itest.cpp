@@ -7,6 +7,7 @@
 // step followed by destroy leaves nothing, and followed by apply converges.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -619,6 +620,27 @@ endpoints = ["n:eth0", "lan"]
   destroy_ok(a);
   EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
   run_shell("ip link del up0");
+}
+
+TEST_F(ApplyTest, TheInitsControlSocketIsOutOfTheNodesReach) {
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, kProgram, a));
+  int pid1 = init_pid(a, "srv");
+  ASSERT_GT(pid1, 0);
+  // The socket exists on the host, root's alone ...
+  struct stat st{};
+  ASSERT_EQ(::stat(("/run/netlab/" + a + "/nodes/srv/control").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // ... and root in the node finds no socket file in its tree, and cannot
+  // reach its init's descriptors through /proc/1/fd.
+  EXPECT_EQ(in_node(a, "srv", "find / -xdev -type s 2>/dev/null; find /tmp /run /dev -type s 2>/dev/null"), "");
+  std::string fds = in_node(a, "srv", "ls /proc/1/fd 2>&1");
+  EXPECT_NE(fds.find("(exit"), std::string::npos) << fds;
+  EXPECT_NE(in_node(a, "srv", "cat /proc/1/net/unix").find("/control"), std::string::npos)
+      << "the socket is listed in the node's network namespace; listing is not reaching it";
+  destroy_ok(a);
 }
 
 }  // namespace
