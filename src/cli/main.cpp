@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "cli/common.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/options.hpp"
 #include "cli/verbs.hpp"
@@ -73,7 +74,16 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (verb == "--version" || verb == "-V") verb = "version";
-  if (const Verb* v = find_verb(verb)) return v->run(Args(argv + 2, argv + argc));
+  if (const Verb* v = find_verb(verb)) {
+    // Verbs report their own errors; one they did not catch (e.g. a bad
+    // --state-dir read before their try) still gets a clean message.
+    try {
+      return v->run(Args(argv + 2, argv + argc));
+    } catch (const netlab::Error& e) {
+      std::cerr << "netlab " << verb << ": " << message_for(e) << "\n";
+      return exit_code_for(e);
+    }
+  }
   std::string best = suggest_verb(verb);
   std::cerr << "netlab: unknown verb \"" << verb << "\""
             << (best.empty() ? "" : " (did you mean \"" + best + "\"?)") << "\n"

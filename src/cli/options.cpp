@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/exit_codes.hpp"
+#include "util/error.hpp"
 #include "util/log.hpp"
 
 namespace netlab::cli {
@@ -187,9 +188,21 @@ int parse_verb_options(VerbSpec& spec, const Args& args_in, po::variables_map& v
 }
 
 std::string state_dir_from(const po::variables_map& vm) {
-  if (vm.count("state-dir")) return vm["state-dir"].as<std::string>();
-  if (const char* env = std::getenv("NETLAB_STATE_DIR"); env && *env) return env;
-  return "/run/netlab";
+  std::string dir = "/run/netlab";
+  const char* from = "the default";
+  if (vm.count("state-dir")) {
+    dir = vm["state-dir"].as<std::string>();
+    from = "--state-dir";
+  } else if (const char* env = std::getenv("NETLAB_STATE_DIR"); env && *env) {
+    dir = env;
+    from = "NETLAB_STATE_DIR";
+  }
+  // Paths under it go into overlayfs mount options, where these separate
+  // layers and options.
+  if (auto bad = dir.find_first_of(":,\\"); bad != std::string::npos)
+    throw Error(EINVAL, "state directory {} (from {}): it may not contain '{}' (overlayfs options use it as a separator)",
+                dir, from, dir[bad]);
+  return dir;
 }
 
 }  // namespace netlab::cli

@@ -299,6 +299,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
       DestroyReport report;
       runner.revert(steps, i, *backend, old, report);
       if (report.ok()) {
+        backend->discard_created(old_backend.get());
         ::unlink(log_path.c_str());
         ::unlink(next.c_str());
       }

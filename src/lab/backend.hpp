@@ -76,6 +76,12 @@ class Backend {
 
   /// Kernel requests sent so far (netlink and nftables messages), for reports.
   virtual uint64_t requests_sent() const { return 0; }
+  /// After a rolled-back apply: removes the files this backend made in the
+  /// lab's directory for the steps that were undone (e.g. a new /etc/hosts
+  /// layer), except those `keep` (the backend that restored the running lab) uses.
+  virtual void discard_created(const Backend* keep) { (void)keep; }
+  /// Files in the lab's directory that nodes this backend started use.
+  virtual std::vector<std::string> files_in_use() const { return {}; }
 
   /// Set by the executor around run(): a backend may call it inside a long
   /// phase with how many of the batch's actions are done, for progress.

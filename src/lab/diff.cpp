@@ -316,9 +316,12 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       if (n.image.str() != m.image.str()) image_changed.insert(n.name);
     } else if (limits_print(n) != limits_print(m)) {
       // A limit dropped from the file: only a new cgroup is unlimited again.
+      // A first memory limit: the node had no memory cgroup of its own (its
+      // memory is charged to its lab's), so only a new cgroup limits all of it.
       const auto& o = n.limits;
       const auto& w = m.limits;
-      if ((o.cpus && !w.cpus) || (o.memory && !w.memory) || (o.pids && !w.pids) || (o.cpu_weight && !w.cpu_weight)) {
+      if ((o.cpus && !w.cpus) || (o.memory && !w.memory) || (!o.memory && w.memory) || (o.pids && !w.pids) ||
+          (o.cpu_weight && !w.cpu_weight)) {
         restarted.insert(n.name);
         cp.restarted.push_back(n.name);
       } else {

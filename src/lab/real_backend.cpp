@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -197,6 +198,21 @@ std::optional<std::pair<uint32_t, uint32_t>> RealBackend::image_owner(const topo
   return std::pair{userns_range().host_uid, userns_range().host_gid};
 }
 
+void RealBackend::discard_created(const Backend* keep) {
+  std::vector<std::string> used;
+  if (keep) used = keep->files_in_use();
+  for (const auto& f : created_files_)
+    if (std::find(used.begin(), used.end(), f) == used.end()) remove_tree(f);
+  created_files_.clear();
+}
+
+std::vector<std::string> RealBackend::files_in_use() const {
+  std::vector<std::string> out;
+  for (const auto& h : hosts_layer_)
+    if (!h.empty()) out.push_back(h);
+  return out;
+}
+
 node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   node::NodeSpec s;
   s.name = n.name;
@@ -230,6 +246,13 @@ node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
       s.lower = join(oci_image(n).lower, ":");
       break;
   }
+  std::string& hosts = hosts_layer_[!n.privileged];
+  if (hosts.empty()) {
+    bool created = false;
+    hosts = node::ensure_hosts_layer(lab_dir(facts_, lab_name_), hosts_file(), image_owner(n), &created);
+    if (created) created_files_.push_back(hosts);
+  }
+  s.hosts_layer = hosts;
   for (const auto& b : n.binds) s.binds.push_back({b.host_path, b.node_path, b.read_only});
   s.env = n.env;
   s.sysctls = n.sysctls;
@@ -254,7 +277,6 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   std::vector<node::Started> started;
   started.reserve(batch.size());
   std::vector<size_t> started_index;
-  std::string hosts;
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {
     auto now = std::chrono::steady_clock::now();
@@ -301,10 +323,9 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                        cgroups().create(c.path, l);
                      },
                      [&](const PrepareRootfs& r) {
-                       if (hosts.empty()) hosts = hosts_file();
                        const auto& n = lab_->nodes[lab_->find_node(r.node)];
                        if (n.image.kind == topo::ImageKind::kOci) oci_image(n);  // pulled and unpacked before any start
-                       node::prepare_node_dir(r.dir, hosts, n.privileged ? std::nullopt : std::optional(userns_range()),
+                       node::prepare_node_dir(r.dir, n.privileged ? std::nullopt : std::optional(userns_range()),
                                               n.image.kind == topo::ImageKind::kHost);
                      },
                      [&](StartNode& s) {

@@ -35,6 +35,8 @@ class RealBackend : public Backend {
 
   /// Netlink requests sent so far, over every socket (for benchmarks and notes).
   uint64_t requests_sent() const override;
+  void discard_created(const Backend* keep) override;
+  std::vector<std::string> files_in_use() const override;
 
  private:
   // real_backend_net.cpp
@@ -95,6 +97,8 @@ class RealBackend : public Backend {
   std::unique_ptr<node::Cgroups> cgroups_;
   std::string busybox_image_[2];  // [contained]
   std::string var_skeleton_[2];   // [contained]
+  std::string hosts_layer_[2];    // [contained]
+  std::vector<std::string> created_files_;  // in the lab's directory, by this instance (discard_created)
   std::map<std::string, image::Resolved> oci_images_;  // by reference as written
   std::optional<node::IdRange> userns_range_;
 };

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <linux/magic.h>
 #include <sstream>
 #include <thread>
@@ -95,16 +96,47 @@ bool has_child_groups(const std::string& path) {
 // lingers until it is reaped, and a removed child stays "online" until an RCU
 // grace period has passed. Only the second is worth waiting for. Returns false
 // when the group is in use.
+bool has_live_processes(const std::string& path) {
+  // cgroup.procs leaves out processes that have exited and wait to be reaped.
+  std::ifstream in(path + "/cgroup.procs");
+  pid_t pid = 0;
+  return static_cast<bool>(in >> pid);
+}
+
 bool remove_unused_group(const std::string& path) {
   for (int attempt = 0;; ++attempt) {
     if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return true;
     if (errno != EBUSY) throw_errno("removing cgroup {}", path);
-    if (has_child_groups(path) || attempt > 500) return false;
+    // A v1 lab memory group holds the processes of nodes without a memory limit.
+    if (has_child_groups(path) || has_live_processes(path) || attempt > 500) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 
 }  // namespace
+
+std::string parent_group(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+
+uint64_t resident_bytes(const std::vector<pid_t>& pids) {
+  // Proportional set size: pages shared between the processes (the image's
+  // text, libraries) are divided among them instead of counted in each.
+  uint64_t total = 0;
+  for (pid_t pid : pids) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+    for (std::string key; in >> key;) {  // a process that has just gone counts nothing
+      uint64_t kib = 0;
+      if (key == "Pss:" && in >> kib) {
+        total += kib * 1024;
+        break;
+      }
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+  }
+  return total;
+}
 
 void rmdir_up(const std::string& root, const std::string& rel) {
   std::string path = root + "/" + rel;

@@ -1,6 +1,9 @@
 // cgroups, v1 and v2, behind one interface (crun's backend table): a group per
 // node under a group per lab under a parent ("netlab"), with CPU quota, CPU
-// weight, memory (no swap beyond it) and pid limits. The mode is detected from
+// weight, memory (no swap beyond it) and pid limits. A node has a memory cgroup
+// of its own only when it has a memory limit (v1), or when a node of its lab
+// has one (v2, where the controller is enabled for all children of a group):
+// each memory cgroup costs kernel memory that grows with the host's superblocks. The mode is detected from
 // the filesystem magic of the cgroup root. Knows nothing of links or NAT.
 #pragma once
 
@@ -63,6 +66,10 @@ void mkdir_p(const std::string& path);
 /// SIGKILLs every pid in `procs_file` until it reads empty (or `timeout_ms` passes).
 void kill_until_empty(const std::string& procs_file, int timeout_ms);
 void rmdir_up(const std::string& root, const std::string& rel);
+/// "a/b/c" -> "a/b" (a node's group -> its lab's); "" for a top-level group.
+std::string parent_group(const std::string& rel);
+/// Memory of these processes (their proportional set size), for a node without a memory group.
+uint64_t resident_bytes(const std::vector<pid_t>& pids);
 }  // namespace detail
 
 }  // namespace netlab::node

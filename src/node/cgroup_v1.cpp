@@ -1,5 +1,10 @@
-// cgroup v1: one directory per hierarchy (cpu, cpuacct, memory, pids); a node
-// is in all of them.
+// cgroup v1: one directory per hierarchy (cpu, cpuacct, memory, pids). A node
+// has its own group in cpu, cpuacct and pids; in memory only when it has a
+// memory limit, else it is in its lab's memory group. Every memory cgroup costs
+// kernel memory in proportion to the number of superblocks on the host (its
+// shrinker info: about 1 KiB per 64 superblocks), and every node mounts about
+// ten: a memory group per node made a lab's kernel memory grow with the square
+// of its node count (docs/performance.md, "Kernel memory per node").
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -22,8 +27,16 @@ class CgroupsV1 : public Cgroups {
 
   std::string dir(const char* h, const std::string& rel) const { return fmt::format("{}/{}/{}", root_, h, rel); }
 
+  // The memory group a node of `rel` is in: its own if it has one, else its lab's.
+  std::string memory_dir(const std::string& rel) const {
+    std::string own = dir("memory", rel);
+    return ::access(own.c_str(), F_OK) == 0 ? own : dir("memory", detail::parent_group(rel));
+  }
+
   void create(const std::string& rel, const CgroupLimits& l) override {
-    for (const char* h : kHierarchies) detail::mkdir_p(dir(h, rel));
+    for (const char* h : kHierarchies)
+      if (std::string_view(h) != "memory") detail::mkdir_p(dir(h, rel));
+    if (!l.memory_bytes) detail::mkdir_p(dir("memory", detail::parent_group(rel)));
     if (l.cpus) {
       uint64_t period = 100000;
       auto quota = static_cast<uint64_t>(std::llround(*l.cpus * static_cast<double>(period)));
@@ -33,6 +46,9 @@ class CgroupsV1 : public Cgroups {
     if (l.weight) detail::write_value(dir("cpu", rel) + "/cpu.shares", std::to_string(weight_to_shares(*l.weight)));
     if (l.memory_bytes) {
       std::string m = dir("memory", rel);
+      // A node gets its memory group when it starts (apply restarts a node
+      // given its first memory limit: its memory is charged where it was).
+      detail::mkdir_p(m);
       // No swap beyond the limit (the file exists only with swap accounting).
       bool memsw = ::access((m + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0;
       try {
@@ -54,7 +70,9 @@ class CgroupsV1 : public Cgroups {
   }
 
   void attach(const std::string& rel, pid_t pid) override {
-    for (const char* h : kHierarchies) detail::write_value(dir(h, rel) + "/cgroup.procs", std::to_string(pid));
+    for (const char* h : kHierarchies)
+      detail::write_value((std::string_view(h) == "memory" ? memory_dir(rel) : dir(h, rel)) + "/cgroup.procs",
+                          std::to_string(pid));
   }
 
 
@@ -67,15 +85,27 @@ class CgroupsV1 : public Cgroups {
 
   void remove(const std::string& rel) override {
     detail::kill_until_empty(dir("pids", rel) + "/cgroup.procs", 5000);
+    bool own_memory = ::access(dir("memory", rel).c_str(), F_OK) == 0;
     for (const char* h : kHierarchies) {
+      if (std::string_view(h) == "memory" && !own_memory) continue;
       detail::kill_until_empty(dir(h, rel) + "/cgroup.procs", 5000);
       detail::rmdir_up(fmt::format("{}/{}", root_, h), rel);
+    }
+    // The lab's memory group goes with the lab's last node (whose pids group,
+    // removed above, was the last child of the lab's).
+    std::string lab = detail::parent_group(rel);
+    // Also when it is missing: a deploy killed inside mkdir_p may have left its parents.
+    if (::access(dir("pids", lab).c_str(), F_OK) != 0) {
+      detail::kill_until_empty(dir("memory", lab) + "/cgroup.procs", 5000);
+      detail::rmdir_up(fmt::format("{}/memory", root_), lab);
     }
   }
 
   CgroupUsage usage(const std::string& rel) override {
     CgroupUsage u;
-    u.memory_bytes = std::stoull(detail::read_value(dir("memory", rel) + "/memory.usage_in_bytes"));
+    std::string m = dir("memory", rel);
+    u.memory_bytes = ::access(m.c_str(), F_OK) == 0 ? std::stoull(detail::read_value(m + "/memory.usage_in_bytes"))
+                                                   : detail::resident_bytes(procs(rel));
     u.cpu_ns = std::stoull(detail::read_value(dir("cpuacct", rel) + "/cpuacct.usage"));
     return u;
   }
@@ -84,7 +114,7 @@ class CgroupsV1 : public Cgroups {
     std::vector<std::string> out;
     for (auto [h, f] : {std::pair{"cpu", "cpu.cfs_quota_us"}, {"cpu", "cpu.cfs_period_us"}, {"cpu", "cpu.shares"},
                         {"memory", "memory.limit_in_bytes"}, {"pids", "pids.max"}})
-      out.push_back(fmt::format("{}={}", f, detail::read_value(dir(h, rel) + "/" + f)));
+      out.push_back(fmt::format("{}={}", f, detail::read_value((std::string_view(h) == "memory" ? memory_dir(rel) : dir(h, rel)) + "/" + f)));
     return out;
   }
 

@@ -1,5 +1,8 @@
 // cgroup v2: one tree; controllers are enabled for children through
-// cgroup.subtree_control on every ancestor of a node's group.
+// cgroup.subtree_control on every ancestor of a node's group: cpu and pids
+// always, memory only on the way to a node with a memory limit (each memory
+// cgroup costs kernel memory that grows with the host's superblocks; see
+// cgroup_v1.cpp).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <fmt/format.h>
@@ -27,11 +30,12 @@ class CgroupsV2 : public Cgroups {
   void create(const std::string& rel, const CgroupLimits& l) override {
     // Enable the controllers in every ancestor's subtree_control, then create the leaf.
     std::string path = root_;
+    const char* controllers = l.memory_bytes ? "+cpu +memory +pids" : "+cpu +pids";
     for (const auto& part : split(rel, '/')) {
       try {
-        detail::write_value(path + "/cgroup.subtree_control", "+cpu +memory +pids");
+        detail::write_value(path + "/cgroup.subtree_control", controllers);
       } catch (const Error& e) {
-        throw Error(e.errnum(), "enabling cpu, memory and pids controllers in {}", path);
+        throw Error(e.errnum(), "enabling the {} controllers in {}", controllers, path);
       }
       path += "/" + part;
       if (::mkdir(path.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("creating cgroup {}", path);
@@ -75,7 +79,9 @@ class CgroupsV2 : public Cgroups {
 
   CgroupUsage usage(const std::string& rel) override {
     CgroupUsage u;
-    u.memory_bytes = std::stoull(detail::read_value(dir(rel) + "/memory.current"));
+    std::string current = dir(rel) + "/memory.current";
+    u.memory_bytes = ::access(current.c_str(), F_OK) == 0 ? std::stoull(detail::read_value(current))
+                                                          : detail::resident_bytes(procs(rel));
     std::istringstream in(read_file(dir(rel) + "/cpu.stat"));
     for (std::string key; in >> key;) {
       uint64_t v = 0;
@@ -87,8 +93,12 @@ class CgroupsV2 : public Cgroups {
 
   std::vector<std::string> limit_files(const std::string& rel) override {
     std::vector<std::string> out;
-    for (const char* f : {"cpu.max", "cpu.weight", "memory.max", "pids.max"})
-      out.push_back(fmt::format("{}={}", f, detail::read_value(dir(rel) + "/" + f)));
+    for (const char* f : {"cpu.max", "cpu.weight", "memory.max", "pids.max"}) {
+      std::string path = dir(rel) + "/" + f;
+      // No memory controller here: no node of the lab has a memory limit.
+      bool absent = std::string_view(f) == "memory.max" && ::access(path.c_str(), F_OK) != 0;
+      out.push_back(fmt::format("{}={}", f, absent ? "max" : detail::read_value(path)));
+    }
     return out;
   }
 

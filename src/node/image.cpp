@@ -18,12 +18,14 @@ namespace {
 // Renames a directory built under a temporary name into place, so concurrent
 // deploys never see half of one. Another deploy that built it first wins:
 // theirs is as good as ours.
-void install_built(const std::string& tmp, const std::string& at, const char* what) {
-  if (::rename(tmp.c_str(), at.c_str()) == 0) return;
+// Returns false when another process installed it first (ours is dropped).
+bool install_built(const std::string& tmp, const std::string& at, const char* what) {
+  if (::rename(tmp.c_str(), at.c_str()) == 0) return true;
   int saved = errno;
   std::error_code ec;
   fs::remove_all(tmp, ec);
   if (saved != EEXIST && saved != ENOTEMPTY) throw Error(saved, "installing the {} at {}", what, at);
+  return false;
 }
 
 }  // namespace
@@ -91,6 +93,33 @@ std::string ensure_busybox_image(const std::string& images_dir, const std::strin
   }
   install_built(tmp, image, "busybox image");
   return image;
+}
+
+std::string ensure_hosts_layer(const std::string& lab_dir, const std::string& hosts,
+                               std::optional<std::pair<uint32_t, uint32_t>> owner, bool* created) {
+  if (created) *created = false;
+  std::string layer = fmt::format("{}/hosts-{:016x}", lab_dir, std::hash<std::string>{}(hosts));
+  if (owner) layer += fmt::format("-{}-{}", owner->first, owner->second);
+  if (::access((layer + "/etc/hosts").c_str(), F_OK) == 0) return layer;
+  std::string tmp = fmt::format("{}/.hosts-{}", lab_dir, ::getpid());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  try {
+    fs::create_directories(tmp + "/etc");
+    write_file(tmp + "/etc/hosts", hosts, 0644);
+    if (owner)
+      for (const std::string& p : {tmp, tmp + "/etc", tmp + "/etc/hosts"})
+        if (::lchown(p.c_str(), owner->first, owner->second) < 0) throw_errno("changing the owner of {}", p);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(tmp, ec);
+    throw Error(e.code().value(), "writing the lab's hosts layer {}", e.path1().string());
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  bool ours = install_built(tmp, layer, "hosts layer");
+  if (created) *created = ours;
+  return layer;
 }
 
 std::string ensure_var_skeleton(const std::string& images_dir, const std::string& var,

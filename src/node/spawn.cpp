@@ -110,8 +110,7 @@ void raise_fd_limit() {
   }
 }
 
-void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file, std::optional<IdRange> owner,
-                      bool host_image) {
+void prepare_node_dir(const std::string& node_dir, std::optional<IdRange> owner, bool host_image) {
   namespace fs = std::filesystem;
   std::error_code ec;
   std::vector<std::string> dirs = {"upper", "upper/etc", "work", "root"};
@@ -120,11 +119,15 @@ void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file
     fs::create_directories(node_dir + "/" + d, ec);
     if (ec) throw Error(ec.value(), "creating {}/{}", node_dir, d);
   }
-  write_file(node_dir + "/upper/etc/hosts", hosts_file);
+  // A (re)started node sees the lab's current /etc/hosts (the shared layer):
+  // a copy in its upper layer (its own edit, or a lab deployed before the
+  // layer existed) would hide it, as the per-node file was rewritten before.
+  if (::unlink((node_dir + "/upper/etc/hosts").c_str()) < 0 && errno != ENOENT)
+    throw_errno("removing {}/upper/etc/hosts", node_dir);
   write_file(node_dir + "/status", "", 0644);  // how `cmd` ended, written by the node's init
   if (!owner) return;
   write_file(node_dir + "/log", "", 0644);  // the node writes it as its own root
-  dirs.insert(dirs.end(), {"upper/etc/hosts", "log", "status"});
+  dirs.insert(dirs.end(), {"log", "status"});
   for (const auto& p : dirs) {
     std::string path = node_dir + "/" + p;
     if (::lchown(path.c_str(), owner->host_uid, owner->host_gid) < 0) throw_errno("changing the owner of {}", path);

@@ -38,11 +38,10 @@ struct Started {
 };
 
 /// Creates the node's directories (upper, work, root; var and var-work for a
-/// host-image node) and writes its /etc/hosts into the overlay's upper layer;
-/// with `owner` (a contained node), they belong to the node's root as the host
-/// sees it. Idempotent.
-void prepare_node_dir(const std::string& node_dir, const std::string& hosts_file,
-                      std::optional<IdRange> owner = std::nullopt, bool host_image = false);
+/// host-image node); with `owner` (a contained node), they belong to the node's
+/// root as the host sees it. Idempotent. (/etc/hosts is the lab's: ensure_hosts_layer.)
+void prepare_node_dir(const std::string& node_dir, std::optional<IdRange> owner = std::nullopt,
+                      bool host_image = false);
 
 /// Reserves, at the lowest free descriptor numbers, the three slots a node start
 /// passes its child's descriptors in. Call it before opening many descriptors

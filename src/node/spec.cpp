@@ -25,6 +25,7 @@ std::string encode_spec(const NodeSpec& spec) {
   };
   if (spec.userns) j["userns"] = {spec.userns->host_uid, spec.userns->host_gid, spec.userns->count};
   if (!spec.var_lower.empty()) j["var_lower"] = spec.var_lower;
+  if (!spec.hosts_layer.empty()) j["hosts_layer"] = spec.hosts_layer;
   if (spec.user) j["user"] = {spec.user->first, spec.user->second};
   if (!spec.workdir.empty()) j["workdir"] = spec.workdir;
   return j.dump();
@@ -50,6 +51,7 @@ NodeSpec decode_spec(std::string_view message) {
     s.userns = IdRange{u.at(0).get<uint32_t>(), u.at(1).get<uint32_t>(), u.at(2).get<uint32_t>()};
   }
   if (j.contains("var_lower")) j["var_lower"].get_to(s.var_lower);
+  if (j.contains("hosts_layer")) j["hosts_layer"].get_to(s.hosts_layer);
   if (j.contains("user")) s.user = std::pair{j["user"].at(0).get<uint32_t>(), j["user"].at(1).get<uint32_t>()};
   if (j.contains("workdir")) j["workdir"].get_to(s.workdir);
   return s;

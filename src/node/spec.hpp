@@ -32,6 +32,7 @@ struct NodeSpec {
   RootfsKind rootfs = RootfsKind::kBusybox;
   std::string lower;             // busybox image dir, the rootfs path, or an image's layer dirs "top:…:bottom"
   std::string var_lower;         // host image: the skeleton of the host's /var
+  std::string hosts_layer;       // the lab's read-only layer holding etc/hosts, above the image (shared by its nodes)
   std::string node_dir;          // holds upper/, work/, root/ and the log
   std::vector<BindSpec> binds;
   std::map<std::string, std::string> env;

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/lab_fixture.hpp"
+#include "util/strings.hpp"
 
 namespace netlab::testing {
 namespace {
@@ -180,9 +181,17 @@ class ApplyTest : public LabTest {
     for (const auto& q : tc_json(ns, "qdisc show"))
       lines.push_back("qdisc " + q.value("dev", "") + " " + q.value("kind", "") + " " + q["options"].dump());
     lines.push_back("nft " + run_shell("ip netns exec " + ns + " nft list ruleset 2>&1"));
-    std::string mem = "/sys/fs/cgroup/memory/" + cgroup_parent_ + "/" + lab + "/" + node + "/memory.limit_in_bytes";
+    // The memory limit of the group the node's init is in (v1: a node without a
+    // limit is in its lab's memory group, not one of its own).
+    std::string pid = run_shell("head -n1 /sys/fs/cgroup/pids/" + cgroup_parent_ + "/" + lab + "/" + node +
+                                "/cgroup.procs 2>/dev/null || head -n1 /sys/fs/cgroup/" + cgroup_parent_ + "/" + lab +
+                                "/" + node + "/cgroup.procs");
+    std::string group = run_shell("sed -n 's/^[0-9]*:memory:\\(.*\\)$/\\1/p' /proc/" + std::string(netlab::trim(pid)) + "/cgroup");
+    group = std::string(netlab::trim(group));
+    std::string mem = "/sys/fs/cgroup/memory" + group + "/memory.limit_in_bytes";
     if (!std::filesystem::exists(mem)) mem = "/sys/fs/cgroup/" + cgroup_parent_ + "/" + lab + "/" + node + "/memory.max";
-    lines.push_back("memory " + run_shell("cat " + mem + " 2>&1"));
+    bool own = group.size() > node.size() && group.compare(group.size() - node.size() - 1, std::string::npos, "/" + node) == 0;
+    lines.push_back("memory " + run_shell("cat " + mem + " 2>&1") + (own ? " own group" : " lab group"));
     std::sort(lines.begin(), lines.end());
     std::string out;
     for (const auto& l : lines) out += l + "\n";

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <filesystem>
 #include <sstream>
 
 #include "node/userns.hpp"
@@ -93,6 +94,21 @@ endpoints = ["c:eth0", "p:eth0"]
   EXPECT_EQ(host_file("/proc/sys/kernel/core_pattern"), core);
   // Masked kernel files read empty; the hostname is not the node's to change.
   EXPECT_EQ(in(lab, "c", {"cat", "/proc/timer_list"}).out, "");
+  // Masked directories: empty, read-only, nosuid/nodev/noexec, and staying so.
+  auto mountinfo = in(lab, "c", {"cat", "/proc/self/mountinfo"}).out;
+  for (const char* d : {"/sys/firmware", "/sys/kernel/debug", "/sys/kernel/tracing", "/sys/kernel/security"}) {
+    SCOPED_TRACE(d);
+    if (!std::filesystem::is_directory(d)) continue;  // masked only where the host has it
+    EXPECT_EQ(in(lab, "c", {"ls", "-A", d}).out, "");
+    EXPECT_NE(sh(lab, "c", std::string("touch ") + d + "/x").exit_code, 0);
+    EXPECT_NE(sh(lab, "c", std::string("umount ") + d + " || umount -l " + d).exit_code, 0);
+    EXPECT_NE(sh(lab, "c", std::string("mount -o remount,rw ") + d).exit_code, 0);
+    std::string line;
+    std::istringstream lines(mountinfo);
+    while (std::getline(lines, line) && line.find(std::string(" ") + d + " ") == std::string::npos) {
+    }
+    EXPECT_NE(line.find(" ro,nosuid,nodev,noexec"), std::string::npos) << line;
+  }
   EXPECT_NE(in(lab, "c", {"hostname", "evil"}).exit_code, 0);
 
   // Its own network is its own: a net sysctl, an address, a route.

@@ -136,6 +136,21 @@ TEST_F(NodeTest, FilesystemsArePrivateAndMountsAreTheNodesOwn) {
   EXPECT_NE(mounts.out.find("devpts /dev/pts devpts"), std::string::npos);
 }
 
+TEST_F(NodeTest, NodesResolveEachOtherThroughOneHostsFilePerLabThatEachNodeMayChangeForItself) {
+  EXPECT_EQ(in("a", {"ping", "-c", "1", "-W", "2", "b"}).exit_code, 0) << "a cannot reach b by name";
+  EXPECT_NE(in("b", {"cat", "/etc/hosts"}).out.find("10.3.0.1 a\n"), std::string::npos);
+  // One file for the lab, not one per node.
+  std::string lab_dir = state_dir_ + "/" + lab_;
+  EXPECT_EQ(run_shell("find " + lab_dir + " -name hosts -type f | wc -l"), "1\n")
+      << run_shell("find " + lab_dir + " -name hosts");
+  // A node that rewrites its /etc/hosts changes its own view only.
+  auto w = in("a", {"sh", "-c", "echo '10.3.0.9 b' > /etc/hosts && cat /etc/hosts"});
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(w.out, "10.3.0.9 b\n");
+  EXPECT_NE(in("b", {"cat", "/etc/hosts"}).out.find("10.3.0.2 b\n"), std::string::npos) << "a's write reached b";
+  EXPECT_EQ(run_shell("find " + lab_dir + " -name hosts -type f | wc -l"), "2\n") << "a's copy is in its own upper layer";
+}
+
 TEST_F(NodeTest, CgroupLimitsAreTheTopologys) {
   EXPECT_EQ(cgroup_file("memory", "a", "memory.limit_in_bytes"), std::to_string(32 << 20));
   EXPECT_EQ(cgroup_file("pids", "a", "pids.max"), "24");
@@ -146,7 +161,17 @@ TEST_F(NodeTest, CgroupLimitsAreTheTopologys) {
   EXPECT_FALSE(init_pid.empty());
   EXPECT_EQ(cgroup_file("memory", "a", "cgroup.procs"), init_pid);
   EXPECT_EQ(cgroup_file("cpuacct", "a", "cgroup.procs"), init_pid);
-  EXPECT_EQ(cgroup_file("memory", "b", "memory.limit_in_bytes"), "9223372036854771712");  // no limit asked
+  // No memory limit asked: no memory group of its own (each costs kernel memory
+  // that grows with the host's mounts); b's init is in the lab's memory group.
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/" + cgroup_parent_ + "/" + lab_ + "/b"));
+  std::string b_pid = cgroup_file("pids", "b", "cgroup.procs");
+  ASSERT_FALSE(b_pid.empty());
+  std::ifstream lab_procs("/sys/fs/cgroup/memory/" + cgroup_parent_ + "/" + lab_ + "/cgroup.procs");
+  std::string line;
+  bool found = false;
+  while (std::getline(lab_procs, line)) found = found || line == b_pid;
+  EXPECT_TRUE(found) << "b's init " << b_pid << " is not in the lab's memory group";
+  EXPECT_EQ(cgroup_file("cpuacct", "b", "cgroup.procs"), b_pid);
 }
 
 TEST_F(NodeTest, AllocatingBeyondMemoryIsOomKilledAndTheInitSurvives) {

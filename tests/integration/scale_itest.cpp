@@ -1,4 +1,4 @@
-// Descriptors do not grow with the lab: a deploy, inspect, exec and destroy of
+// Descriptors do not grow with the lab: a deploy, inspect, test, apply, exec and destroy of
 // a lab with more nodes than an open-files limit of 256 would allow at even
 // one descriptor per node, run under that limit (hard and soft, so netlab
 // cannot raise it), with traffic end to end and nothing left afterwards.
@@ -51,6 +51,25 @@ TEST_F(ScaleTest, ALabOfThreeHundredNodesLivesUnderAnOpenFilesLimitOf256) {
   auto i = limited({"inspect", lab, "--json"}, 256);
   EXPECT_EQ(i.exit_code, 0) << i.out.substr(0, 500);
   EXPECT_EQ(nlohmann::json::parse(i.out, nullptr, false)["nodes"].size(), 300u);
+  auto stats = limited({"inspect", lab, "--stats", "--json"}, 256);
+  EXPECT_EQ(stats.exit_code, 0) << stats.out.substr(0, 500);
+  // The file's checks, run against the running lab.
+  auto t = limited({"test", path}, 256);
+  EXPECT_EQ(t.exit_code, 0) << t.out.substr(0, 2000);
+  // apply: one more node linked to the far end, and it answers.
+  std::string text = gen.out;
+  size_t at = text.find("[nodes.r300]\n");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 13, "interfaces.eth9 = \"192.0.2.1/30\"\n");
+  std::string edited = topology(lab + "-2", text + R"(
+[nodes.x1]
+interfaces.eth0 = "192.0.2.2/30"
+[[links]]
+endpoints = ["r300:eth9", "x1:eth0"]
+)");
+  auto a = limited({"apply", edited}, 256);
+  EXPECT_EQ(a.exit_code, 0) << a.out;
+  EXPECT_TRUE(ping(lab + "-x1", "192.0.2.1"));
   auto x = limited({"destroy", "--lab", lab}, 256);
   EXPECT_EQ(x.exit_code, 0) << x.out;
   deployed_.clear();

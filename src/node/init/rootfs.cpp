@@ -117,6 +117,7 @@ void host_rootfs(const NodeSpec& spec, const std::string& root, int userns_fd) {
     }
   }
   std::string etc_lower = userns_fd >= 0 ? idmapped_layer(spec, "/etc", "etc", userns_fd) : "/etc";
+  if (!spec.hosts_layer.empty()) etc_lower = spec.hosts_layer + "/etc:" + etc_lower;
   mkdirs(root + "/etc");
   overlay(etc_lower, spec.node_dir + "/upper/etc", spec.node_dir + "/work", root + "/etc");
   mkdirs(root + "/var");
@@ -163,13 +164,24 @@ void mask_proc_and_sys(const NodeSpec& spec, const std::string& root) {
     if (::lstat(p.c_str(), &st) < 0 || !S_ISREG(st.st_mode)) continue;
     check(::mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr), std::string("masking ") + f);
   }
+  // One empty read-only tmpfs masks every directory (the first mounted, the
+  // others binds of it): each superblock costs kernel memory in every memory
+  // cgroup of the host (docs/performance.md), so a node mounts as few as it can.
+  constexpr unsigned long kMaskFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  std::string first_mask;
   for (const char* d : {"/proc/acpi", "/proc/scsi", "/proc/asound", "/sys/firmware", "/sys/kernel/debug",
                         "/sys/kernel/tracing", "/sys/kernel/security"}) {
     std::string p = root + d;
     struct stat st{};
     if (::lstat(p.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) continue;
-    check(::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, tmpfs_opts(spec, "555").c_str()),
-          std::string("masking ") + d);
+    if (first_mask.empty()) {
+      check(::mount("tmpfs", p.c_str(), "tmpfs", kMaskFlags, tmpfs_opts(spec, "555").c_str()), std::string("masking ") + d);
+      first_mask = p;
+      continue;
+    }
+    check(::mount(first_mask.c_str(), p.c_str(), nullptr, MS_BIND, nullptr), std::string("masking ") + d);
+    check(::mount(nullptr, p.c_str(), nullptr, MS_BIND | MS_REMOUNT | kMaskFlags, nullptr),
+          std::string("making the mask of ") + d + " read-only");
   }
   for (const char* d : {"/proc/sys", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/sysvipc"}) {
     std::string p = root + d;
@@ -262,14 +274,18 @@ int open_in_root(int root_fd, const std::string& node_path, bool dir) {
 }
 
 void build_root(const NodeSpec& spec, const std::string& root, int userns_fd) {
+  // The lab's /etc/hosts is one read-only layer above the image, shared by the
+  // lab's nodes (a copy per node made the lab's state grow with the square of
+  // its size); a node that writes it gets its own copy in its upper layer.
+  std::string hosts = spec.hosts_layer.empty() ? "" : spec.hosts_layer + ":";
   switch (spec.rootfs) {
     case RootfsKind::kHost: host_rootfs(spec, root, userns_fd); break;
     case RootfsKind::kBusybox:
       // A contained node's busybox image is a copy owned by its root (netlab made it).
-      overlay(spec.lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
+      overlay(hosts + spec.lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
       break;
     case RootfsKind::kPath:
-      overlay(userns_fd >= 0 ? idmapped_layer(spec, spec.lower, "image", userns_fd) : spec.lower,
+      overlay(hosts + (userns_fd >= 0 ? idmapped_layer(spec, spec.lower, "image", userns_fd) : spec.lower),
               spec.node_dir + "/upper", spec.node_dir + "/work", root);
       break;
     case RootfsKind::kImage: {
@@ -287,7 +303,7 @@ void build_root(const NodeSpec& spec, const std::string& root, int userns_fd) {
           pos = end + 1;
         }
       }
-      overlay(lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
+      overlay(hosts + lower, spec.node_dir + "/upper", spec.node_dir + "/work", root);
       break;
     }
   }

@@ -51,4 +51,23 @@ TEST(NamesCli, LabAndNodeNamesAreValidatedWhereTheyEnter) {
   fs::remove_all(dir);
 }
 
+TEST(NamesCli, AStateDirectoryOverlayfsCouldNotNameIsRefusedByEveryVerb) {
+  for (const char* verb : {"ls", "destroy --all", "inspect x", "images ls"}) {
+    SCOPED_TRACE(verb);
+    auto r = netlab(std::string(verb) + " --state-dir /tmp/netlab:x");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("state directory /tmp/netlab:x (from --state-dir): it may not contain ':'"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("terminate called"), std::string::npos) << r.err;
+  }
+  // The variable, where no option is given.
+  std::string cmd = std::string("NETLAB_STATE_DIR=/tmp/a,b ") + NETLAB_BINARY + " ls 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[512];
+  std::string out;
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  pclose(p);
+  EXPECT_NE(out.find("(from NETLAB_STATE_DIR): it may not contain ','"), std::string::npos) << out;
+}
+
 }  // namespace

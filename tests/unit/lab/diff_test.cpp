@@ -324,10 +324,22 @@ TEST_F(ApplyTest, HostnameAndSysctlsChangeInPlaceWithTheirOldValuesAsReverts) {
 }
 
 TEST_F(ApplyTest, LimitsChangeRewritesTheCgroupOnly) {
-  deploy(kBase);
-  auto p = lines(plan_apply(load(replace(kBase, "forwarding = true", "forwarding = true\nmemory = \"32M\"")), facts_));
+  deploy(replace(kBase, "forwarding = true", "forwarding = true\nmemory = \"32M\""));
+  auto p = lines(plan_apply(
+      load(replace(kBase, "forwarding = true", "forwarding = true\nmemory = \"48M\"\npids = 64")), facts_));
   ASSERT_EQ(p.size(), 1u) << join(p, "\n");
   EXPECT_EQ(p[0], "create_cgroup cgroup netlab/dt/gw");
+}
+
+TEST_F(ApplyTest, AFirstMemoryLimitRestartsTheNodeInANewCgroup) {
+  // Without a limit the node's memory is charged to its lab's memory cgroup:
+  // moving its processes would leave what they hold there, unlimited.
+  deploy(kBase);
+  auto p = lines(plan_apply(load(replace(kBase, "forwarding = true", "forwarding = true\nmemory = \"32M\"")), facts_));
+  EXPECT_TRUE(mentions(p, "kill_node node gw"));
+  EXPECT_TRUE(mentions(p, "remove_cgroup cgroup netlab/dt/gw"));
+  EXPECT_TRUE(mentions(p, "start_node node gw"));
+  EXPECT_FALSE(mentions(p, "link")) << join(p, "\n");
 }
 
 TEST_F(ApplyTest, ADroppedLimitRestartsTheNodeInANewCgroup) {

@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -100,6 +103,61 @@ TEST_F(CgroupDirTest, V1WritesEachHierarchyAndMapsWeightToShares) {
   EXPECT_EQ(read("memory/netlab/lab/n/memory.limit_in_bytes"), std::to_string(32ull << 20));
   EXPECT_EQ(read("pids/netlab/lab/n/pids.max"), "64");
   EXPECT_TRUE(fs::is_directory(root_ / "cpuacct/netlab/lab/n"));
+}
+
+TEST_F(CgroupDirTest, V1NodeWithoutAMemoryLimitHasNoMemoryGroupOfItsOwn) {
+  for (const char* h : {"cpu", "cpuacct", "memory", "pids"}) fs::create_directories(root_ / h);
+  auto cg = make_cgroups_v1(root_);
+  CgroupLimits l;
+  l.pids = 64;
+  cg->create("netlab/lab/n", l);
+  for (const char* h : {"cpu", "cpuacct", "pids"}) EXPECT_TRUE(fs::is_directory(root_ / h / "netlab/lab/n")) << h;
+  EXPECT_FALSE(fs::exists(root_ / "memory/netlab/lab/n"));
+  EXPECT_TRUE(fs::is_directory(root_ / "memory/netlab/lab")) << "the lab's memory group holds the node";
+  // The limits as the kernel reports them come from the group the node is in.
+  write_file(root_ / "memory/netlab/lab/memory.limit_in_bytes", "9223372036854771712\n");
+  for (const char* f : {"cpu/netlab/lab/n/cpu.cfs_quota_us", "cpu/netlab/lab/n/cpu.cfs_period_us",
+                        "cpu/netlab/lab/n/cpu.shares"})
+    write_file(root_ / f, "1\n");
+  auto files = cg->limit_files("netlab/lab/n");
+  EXPECT_NE(std::find(files.begin(), files.end(), "memory.limit_in_bytes=9223372036854771712"), files.end());
+  // Usage without a memory group: the proportional set size of the node's
+  // processes — all of their private (anonymous) memory, at most all they map.
+  write_file(root_ / "pids/netlab/lab/n/cgroup.procs", std::to_string(getpid()) + "\n");
+  write_file(root_ / "cpuacct/netlab/lab/n/cpuacct.usage", "5\n");
+  std::vector<char> touched(8 << 20, 1);  // 8 MiB of anonymous memory, resident
+  auto status_kib = [](const std::string& key) {
+    std::ifstream in("/proc/self/status");
+    for (std::string k; in >> k;) {
+      uint64_t v = 0;
+      if (k == key && in >> v) return v;
+    }
+    return uint64_t{0};
+  };
+  uint64_t usage = cg->usage("netlab/lab/n").memory_bytes;
+  EXPECT_GE(usage, status_kib("RssAnon:") * 1024 * 9 / 10) << "anonymous memory is the process's own";
+  EXPECT_LE(usage, status_kib("VmRSS:") * 1024 * 11 / 10);
+  EXPECT_GE(usage, 8u << 20);
+  EXPECT_EQ(touched[touched.size() - 1], 1);
+}
+
+TEST_F(CgroupDirTest, V2EnablesMemoryOnlyOnTheWayToANodeWithAMemoryLimit) {
+  auto cg = make_cgroups_v2(root_);
+  write_file(root_ / "cgroup.subtree_control", "");
+  cg->create("netlab/lab1/h1", CgroupLimits{});
+  EXPECT_EQ(read("netlab/lab1/cgroup.subtree_control"), "+cpu +pids");
+  for (const char* f : {"cpu.max", "cpu.weight", "pids.max"}) write_file(root_ / "netlab/lab1/h1" / f, "max\n");
+  auto files = cg->limit_files("netlab/lab1/h1");  // no memory.max file: no controller
+  EXPECT_NE(std::find(files.begin(), files.end(), "memory.max=max"), files.end());
+  CgroupLimits m;
+  m.memory_bytes = 1 << 20;
+  cg->create("netlab/lab2/h1", m);
+  EXPECT_EQ(read("netlab/lab2/cgroup.subtree_control"), "+cpu +memory +pids");
+}
+
+TEST(CgroupGroups, ParentGroup) {
+  EXPECT_EQ(detail::parent_group("netlab/lab/n"), "netlab/lab");
+  EXPECT_EQ(detail::parent_group("n"), "");
 }
 
 TEST(CgroupWeight, MapsLikeSystemd) {
