@@ -121,7 +121,7 @@ void stop_cmd(Program& p) {
   // Once the cmd was reaped its pid is free unless its group still has
   // members; a process that holds that number now means the group is empty
   // (and a group of that id is someone else's).
-  bool ours = !p.cmd_reaped || ::kill(group, 0) < 0;
+  bool ours = !p.cmd_reaped || (::kill(group, 0) < 0 && errno == ESRCH);
   if (ours) {
     ::kill(-group, SIGTERM);
     if (!wait_group_gone(p, group, kStopGraceMs)) {
