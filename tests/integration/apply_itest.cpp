@@ -652,5 +652,26 @@ TEST_F(ApplyTest, TheInitsControlSocketIsOutOfTheNodesReach) {
   destroy_ok(a);
 }
 
+TEST_F(ApplyTest, ACmdThatEndedIsReplacedAndShowsRunningAgain) {
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, sub(kProgram, "cmd = \"sleep 100001\"", "cmd = \"exit 3\""), a));
+  int pid1 = init_pid(a, "srv");
+  auto cmd_state = [&] {
+    auto info = nlohmann::json::parse(netlab({"inspect", a, "--json"}).out, nullptr, false);
+    if (!info.is_discarded())
+      for (const auto& n : info["nodes"])
+        if (n.value("name", "") == "srv") return n.contains("cmd") ? n["cmd"].dump() : n.dump();
+    return std::string("?");
+  };
+  ASSERT_TRUE(eventually([&] { return cmd_state().find("exited") != std::string::npos; }, 5000)) << cmd_state();
+  auto r = apply(write(a, kProgram, a + "-2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(init_pid(a, "srv"), pid1);
+  EXPECT_EQ(node_processes(pid1, "sleep 100001").size(), 1u);
+  EXPECT_NE(cmd_state().find("running"), std::string::npos) << cmd_state();
+  EXPECT_EQ(cmd_state().find("exited"), std::string::npos) << cmd_state();
+  destroy_ok(a);
+}
+
 }  // namespace
 }  // namespace netlab::testing
