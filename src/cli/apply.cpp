@@ -48,7 +48,8 @@ int run_apply(const Args& args) {
     }
     std::cout << "lab " << topology->name << " applied: " << r.plan.steps.size() << " steps ("
               << r.plan.added.size() << " nodes added, " << r.plan.removed.size() << " removed, "
-              << r.plan.recreated.size() << " recreated, " << r.plan.restarted.size() << " restarted), "
+              << r.plan.recreated.size() << " recreated, " << r.plan.restarted.size() << " restarted, "
+              << r.plan.programs.size() << " programs restarted), "
               << r.kernel_requests << " netlink requests in " << fmt::format("{:.3f}", r.seconds) << " s\n";
     return kExitOk;
   } catch (const lab::DeployError& e) {

@@ -30,6 +30,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PinNodeNetns, node, pin, inode)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateVxlan, label, ns, name, ifindex, vni, local, remote, port, mtu, learning,
                                    mac)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddFdb, ns, ifname, ifindex, remote)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RestartProgram, node)
 
 namespace {
 
@@ -64,6 +65,7 @@ NETLAB_OP(StartNode, "start_node")
 NETLAB_OP(PinNodeNetns, "pin_node_netns")
 NETLAB_OP(CreateVxlan, "create_vxlan")
 NETLAB_OP(AddFdb, "add_fdb")
+NETLAB_OP(RestartProgram, "restart_program")
 #undef NETLAB_OP
 
 template <size_t I = 0>
@@ -124,6 +126,7 @@ std::string describe(const Action& a) {
           [](const PinNodeNetns& x) { return fmt::format("netns pin {}", x.pin); },
           [](const CreateVxlan& x) { return fmt::format("vxlan {} (vni {})", x.label, x.vni); },
           [](const AddFdb& x) { return fmt::format("flooding entry on {} to {}", where(x.ns, x.ifname), x.remote); },
+          [](const RestartProgram& x) { return fmt::format("program of node {} (exec, cmd)", x.node); },
       },
       a);
 }
@@ -209,6 +212,7 @@ Phase phase_of(const Action& a) {
                         [](const PinNodeNetns&) { return Phase::kPins; },
                         [](const CreateVxlan&) { return Phase::kLinks; },
                         [](const AddFdb&) { return Phase::kNetConfig; },
+                        [](const RestartProgram&) { return Phase::kNodes; },
                     },
                     a);
 }

@@ -139,6 +139,13 @@ struct StartNode {
   uint64_t start_time = 0;
 };
 
+/// Apply: the node's program (exec commands, cmd) restarted by its running
+/// init with the node's spec as the backend's lab has it (node/init.hpp); PID 1
+/// and everything else of the node stay.
+struct RestartProgram {
+  std::string node;
+};
+
 struct PinNodeNetns {
   std::string node;
   std::string pin;  // /run/netns/<lab>-<node>
@@ -173,7 +180,7 @@ struct AddFdb {
 
 using Action = std::variant<CreateFabric, CreateNodeNetns, CreateBridge, CreateVeth, SetLink,
                             AddAddress, AddRoute, AddQdisc, ApplyNft, SetHostSysctl, CreateCgroup,
-                            PrepareRootfs, StartNode, PinNodeNetns, CreateVxlan, AddFdb>;
+                            PrepareRootfs, StartNode, PinNodeNetns, CreateVxlan, AddFdb, RestartProgram>;
 
 // ---- Undo actions: what destroy runs, in coarse steps (see destroy.cpp). ----
 

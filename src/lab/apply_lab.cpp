@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +27,21 @@ std::string next_topology_path(const HostFacts& f, const std::string& lab) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+std::string source_path(const HostFacts& f, const std::string& lab) { return lab_dir(f, lab) + "/source"; }
+
+std::string absolute(const std::string& file) { return std::filesystem::absolute(file).lexically_normal().string(); }
+
+// True when `text`, read from `file`, is the topology the lab runs, byte for
+// byte and from the same place (relative bind sources resolve alike): the
+// diff is empty without reading the journal or planning anything.
+bool runs_already(const HostFacts& f, const std::string& lab, const std::string& file, const std::string& text) {
+  try {
+    return read_file(source_path(f, lab)) == absolute(file) && read_file(saved_topology_path(f, lab)) == text;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // "Already so" answers of a revert: it may run for a step that never happened.
 bool already_so(int errnum) {
   return errnum == EEXIST || errnum == ENOENT || errnum == ENODEV || errnum == ESRCH || errnum == EADDRNOTAVAIL;
@@ -39,14 +55,24 @@ struct Running {
 Running read_running(const std::string& name, const HostFacts& facts) {
   Running r;
   try {
-    r.journal = load_journal(journal_path(facts, name));
+    // The diff needs the interface indexes, the nodes' inits and the host's identities only.
+    r.journal = load_journal(journal_path(facts, name), [](std::string_view op) {
+      return op == "create_node_netns" || op == "create_bridge" || op == "create_veth" || op == "start_node" ||
+             op == "node_started" || op == "set_host_sysctl";
+    });
   } catch (const Error& e) {
     if (e.errnum() == ENOENT)
       throw LabConflict(ENOENT, "lab {} is not deployed (netlab deploy FILE builds it)", name);
     throw;
   }
   Diagnostics diags;
-  auto saved = topo::load_file(saved_topology_path(facts, name), diags);
+  // Named as the file it came from, so relative bind sources resolve as they did then.
+  std::string source = saved_topology_path(facts, name);
+  try {
+    source = read_file(source_path(facts, name));
+  } catch (const Error&) {
+  }
+  auto saved = topo::load_string(read_file(saved_topology_path(facts, name)), source, diags);
   if (!saved)
     throw Error(ENOENT, "lab {}: the topology it runs ({}) cannot be read back: {}", name,
                 saved_topology_path(facts, name), diags.render());
@@ -57,10 +83,11 @@ Running read_running(const std::string& name, const HostFacts& facts) {
 // The apply log: a header, then one record per step, written before the step.
 class ApplyLog {
  public:
-  ApplyLog(const std::string& path, const std::string& lab) : path_(path) {
+  // `source`: the file applied, which becomes the lab's source at the commit.
+  ApplyLog(const std::string& path, const std::string& lab, const std::string& source) : path_(path) {
     fd_ = Fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
     if (!fd_) throw_errno("creating apply log {}", path);
-    write(nlohmann::json{{"netlab_apply", kApplyLogVersion}, {"lab", lab}});
+    write(nlohmann::json{{"netlab_apply", kApplyLogVersion}, {"lab", lab}, {"source", source}});
   }
   void step(size_t i, const Step& s) {
     nlohmann::json revert = nlohmann::json::array();
@@ -127,6 +154,7 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
   std::string text = read_file(log_path);
   std::vector<Step> steps;
   bool committed = false;
+  std::string source;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
@@ -135,6 +163,7 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
     pos = nl + 1;
     if (j.is_discarded()) break;
     if (j.contains("committed")) committed = true;
+    if (j.contains("source") && j["source"].is_string()) source = j["source"].get<std::string>();
     if (!j.contains("revert")) continue;
     Step s{Change(DelLink{}), {}};
     for (const auto& op : j["revert"]) s.revert.push_back(op_from_json(op));
@@ -145,6 +174,7 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
     spdlog::info("lab {}: finishing the commit of an interrupted apply", name);
     if (exists(next) && ::rename(next.c_str(), saved_topology_path(facts, name).c_str()) < 0)
       throw_errno("committing {}", next);
+    if (!source.empty()) write_file(source_path(facts, name), source, 0600);
   } else {
     spdlog::warn("lab {}: rolling back an interrupted apply ({} steps begun)", name, steps.size());
     Running running = read_running(name, facts);
@@ -159,6 +189,28 @@ bool recover(const std::string& name, const HostFacts& facts, const BackendFacto
   }
   if (::unlink(log_path.c_str()) < 0 && errno != ENOENT) throw_errno("removing {}", log_path);
   return true;
+}
+
+// The reverts the diff cannot know, filled in just before the step is logged:
+// a sysctl comes back to the value it has now, and a host interface is deleted
+// by the index prepare() picked for it.
+void complete_revert(Step& step, Backend& backend) {
+  if (!step.revert.empty()) return;
+  if (auto* c = std::get_if<Change>(&step.forward)) {
+    if (auto* s = std::get_if<SetNodeSysctl>(c)) {
+      SetNodeSysctl before = *s;
+      before.value = backend.node_sysctl(*s);
+      step.revert.push_back(Change(std::move(before)));
+    }
+  } else if (auto* a = std::get_if<Action>(&step.forward)) {
+    if (auto* s = std::get_if<SetHostSysctl>(a)) {
+      backend.prepare(*a);
+      if (s->has_previous) step.revert.push_back(Undo(RestoreSysctl{s->key, s->previous}));
+    } else if (auto* v = std::get_if<CreateVeth>(a); v && v->b_ns == kHostNs) {
+      backend.prepare(*a);
+      step.revert.push_back(Undo(DeleteLink{kHostNs, v->b_name, v->b_alias, v->b_ifindex}));
+    }
+  }
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -197,8 +249,13 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
     t = now;
     c = cpu;
   };
-  Running running = read_running(target.name, facts);
   std::string text = topology_text(target);
+  if (!result.recovered && runs_already(facts, target.name, target.file, text)) {
+    lap("comparing the file with the topology the lab runs (the same)");
+    result.seconds = seconds_since(t0);
+    return result;
+  }
+  Running running = read_running(target.name, facts);
   lap("reading the running lab (journal, saved topology)");
   result.plan = diff_labs(running.lab, running.journal.actions, target, facts);
   lap("diffing");
@@ -206,6 +263,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   if (steps.empty()) {
     // Nothing for the kernel; the checks (or comments) may still differ.
     save_topology(facts, target.name, text);
+    write_file(source_path(facts, target.name), absolute(target.file), 0600);
     result.seconds = seconds_since(t0);
     return result;
   }
@@ -221,10 +279,11 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   std::string log_path = apply_log_path(facts, target.name);
   std::string next = next_topology_path(facts, target.name);
   write_file(next, text, 0600);
-  ApplyLog log(log_path, target.name);
+  ApplyLog log(log_path, target.name, absolute(target.file));
   Runner runner(journal);
   for (size_t i = 0; i < steps.size(); ++i) {
     try {
+      complete_revert(steps[i], *backend);
       log.step(i, steps[i]);
       if (options.crash_at && *options.crash_at == i + 1) {
         if (auto* a = std::get_if<Action>(&steps[i].forward)) journal.append(*a);  // its intent, as deploy's
@@ -252,6 +311,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
   log.committed();
   if (::rename(next.c_str(), saved_topology_path(facts, target.name).c_str()) < 0)
     throw_errno("committing {}", next);
+  write_file(source_path(facts, target.name), absolute(target.file), 0600);
   ::unlink(log_path.c_str());
   result.kernel_requests = backend->requests_sent() + (old_backend ? old_backend->requests_sent() : 0);
   result.seconds = seconds_since(t0);

@@ -68,6 +68,12 @@ class Backend {
   /// ESRCH, EADDRNOTAVAIL) is success. Throws Error otherwise.
   virtual void change(const Change& c) { throw Error(ENOTSUP, "{}: this backend cannot change a running lab", describe(c)); }
 
+  /// The value a node's sysctl has now (what a SetNodeSysctl of a key the node
+  /// never set must restore on a rollback). Throws Error.
+  virtual std::string node_sysctl(const SetNodeSysctl& s) {
+    throw Error(ENOTSUP, "sysctl {} of node {}: this backend cannot read it", s.key, s.node);
+  }
+
   /// Kernel requests sent so far (netlink and nftables messages), for reports.
   virtual uint64_t requests_sent() const { return 0; }
   /// After a rolled-back apply: removes the files this backend made in the

@@ -13,6 +13,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DelLink, ns, name, ifindex)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DelAddress, ns, ifname, ifindex, prefix)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DelRoute, ns, to, via, dev, dev_ifindex, metric)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DelQdisc, ns, ifname, ifindex)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetNodeSysctl, node, key, value, pid, start_time)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetHostname, node, hostname, pid, start_time)
 
 namespace {
 
@@ -73,6 +75,8 @@ std::string op_name(const Change& c) {
                         [](const DelAddress&) { return std::string("del_address"); },
                         [](const DelRoute&) { return std::string("del_route"); },
                         [](const DelQdisc&) { return std::string("del_qdisc"); },
+                        [](const SetNodeSysctl&) { return std::string("set_sysctl"); },
+                        [](const SetHostname&) { return std::string("set_hostname"); },
                     },
                     c);
 }
@@ -86,6 +90,8 @@ std::string describe(const Change& c) {
             return describe(Action(add_route_of(x)));
           },
           [](const DelQdisc& x) { return fmt::format("impairment on {}", where(x.ns, x.ifname)); },
+          [](const SetNodeSysctl& x) { return fmt::format("sysctl {} = {} in {}", x.key, x.value, x.node); },
+          [](const SetHostname& x) { return fmt::format("hostname of {}: {}", x.node, x.hostname); },
       },
       c);
 }
@@ -131,6 +137,8 @@ Op op_from_json(const nlohmann::json& j) {
       if (op == "del_address") return Change(c.get<DelAddress>());
       if (op == "del_route") return Change(c.get<DelRoute>());
       if (op == "del_qdisc") return Change(c.get<DelQdisc>());
+      if (op == "set_sysctl") return Change(c.get<SetNodeSysctl>());
+      if (op == "set_hostname") return Change(c.get<SetHostname>());
       throw Error(0, "unknown change op \"{}\"", op);
     }
   } catch (const nlohmann::json::exception& e) {

@@ -45,7 +45,25 @@ struct DelQdisc {
   uint32_t ifindex = 0;
 };
 
-using Change = std::variant<DelLink, DelAddress, DelRoute, DelQdisc>;
+/// A sysctl of a running node, written from the host in the node's network
+/// (net.*) or IPC namespace, as its init wrote it at the start. `pid` and
+/// `start_time` identify the node's init (for the IPC namespace).
+struct SetNodeSysctl {
+  std::string node;
+  std::string key;
+  std::string value;
+  int pid = 0;
+  uint64_t start_time = 0;
+};
+/// The hostname of a running node, set in its UTS namespace.
+struct SetHostname {
+  std::string node;
+  std::string hostname;
+  int pid = 0;
+  uint64_t start_time = 0;
+};
+
+using Change = std::variant<DelLink, DelAddress, DelRoute, DelQdisc, SetNodeSysctl, SetHostname>;
 
 std::string describe(const Change& c);
 std::string op_name(const Change& c);

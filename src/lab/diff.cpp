@@ -8,20 +8,27 @@
 // file: a link by its two endpoints, an address by (interface, prefix), a route
 // by what it says, a table by its namespace.
 //
-// Nodes fall in four classes. A node whose privileged/userns or IPv6 setting
+// Nodes fall in these classes. A node whose privileged/userns or IPv6 setting
 // changed, or that no longer sets a sysctl (forwarding included), is recreated
 // (a new network namespace, with the kernel's defaults: its links are made
-// again). A node whose runtime (image, binds, cmd, exec, env, user, hostname,
-// sysctls, forwarding) changed, or that dropped a limit, is restarted: its init
-// is killed and started again, in a new cgroup, in the same pinned network
-// namespace, so its interfaces and links stay. A node whose limits alone
-// changed has its cgroup rewritten. Every other node is
-// left alone, and so is every link whose endpoints and settings did not change.
+// again). A node whose image or binds changed, or that dropped a limit, is
+// restarted: its init is killed and started again, in a new cgroup, in the
+// same pinned network namespace, so its interfaces and links stay. Otherwise
+// what changed is changed in place: limits in the node's cgroup; the hostname
+// in its UTS namespace and sysctls in its network or IPC namespace, written
+// by the host; and the program (exec, cmd, env, user) restarted by the node's
+// running init, whose PID and namespaces stay. Every other node is left alone,
+// and so is every link whose endpoints and settings did not change.
+//
+// A bridge's attachment to the host is kept when it is equal and its bridge
+// stays; otherwise its host end (checked by the identity the journal
+// recorded) is deleted and it is made again. Host NAT is replaced as a table.
 //
 // Step order: removals that free names first (routes, addresses, qdiscs, links,
-// nodes, bridges), then creations in deploy's phase order (bridges, netns,
-// veths, link setup, addresses, routes, qdiscs, tables, cgroups, node starts,
-// pins), removed nodes' directories last. The reverts of a step restore what
+// host attachments, nodes, bridges), then creations in deploy's phase order (bridges, netns,
+// veths, link setup, addresses, routes, qdiscs, tables, hostnames and
+// sysctls, cgroups, program restarts, node starts, pins), removed nodes'
+// directories last. The reverts of a step restore what
 // the step removed, so running them in reverse order puts the lab back.
 #include "lab/diff.hpp"
 
@@ -101,37 +108,54 @@ struct View {
   std::map<std::string, PrepareRootfs*> rootfs;
   std::map<std::string, StartNode*> start;
   std::map<std::string, PinNodeNetns*> pin;
-  std::vector<std::string> host;  // what the lab does in the host's namespace, as text
+  // What the lab does in the host's namespace: bridges attached to it (by the
+  // veth's label, "lan <-> host:nlt0"), host NAT and the sysctl it needs.
+  struct HostAttachment {
+    CreateVeth* veth = nullptr;
+    SetLink* fabric_end = nullptr;
+    SetLink* host_end = nullptr;
+    std::vector<AddAddress*> addrs;
+  };
+  std::map<std::string, HostAttachment> attachments;
+  ApplyNft* host_nft = nullptr;
+  SetHostSysctl* host_sysctl = nullptr;
+  std::vector<std::string> host_other;  // anything else there, as text (apply refuses to change it)
 };
 
 View view_of(Plan& p) {
   View v;
-  std::set<std::string> host_fabric_ends;
+  std::map<std::string, std::string> fabric_end_of, host_iface_of;  // interface name -> attachment label
   for (auto& a : p.actions)
-    if (auto* x = std::get_if<CreateVeth>(&a); x && host_veth(*x)) host_fabric_ends.insert(x->a_name);
+    if (auto* x = std::get_if<CreateVeth>(&a); x && host_veth(*x)) {
+      fabric_end_of[x->a_name] = x->label;
+      host_iface_of[x->b_name] = x->label;
+    }
   for (auto& a : p.actions) {
     if (auto* x = std::get_if<CreateVeth>(&a)) {
-      if (host_veth(*x)) v.host.push_back(describe(a) + fmt::format(" mtu {}", x->mtu));
+      if (host_veth(*x)) v.attachments[x->label].veth = x;
       else v.veths[link_key(x->label)] = x;
     } else if (auto* x = std::get_if<CreateBridge>(&a)) {
       v.bridges[x->name] = x;
     } else if (auto* x = std::get_if<SetLink>(&a)) {
-      if (x->ns == kHostNs || (x->ns == kFabricNs && host_fabric_ends.count(x->name))) v.host.push_back(describe(a));
+      if (x->ns == kHostNs && host_iface_of.count(x->name)) v.attachments[host_iface_of[x->name]].host_end = x;
+      else if (x->ns == kFabricNs && fabric_end_of.count(x->name)) v.attachments[fabric_end_of[x->name]].fabric_end = x;
+      else if (x->ns == kHostNs) v.host_other.push_back(describe(a));
       else if (x->name == "lo" && x->ns != kFabricNs) v.lo[x->ns] = x;
       else v.setlinks[{x->ns, x->name}] = x;
     } else if (auto* x = std::get_if<AddAddress>(&a)) {
-      if (x->ns == kHostNs) v.host.push_back(describe(a));
+      if (x->ns == kHostNs && host_iface_of.count(x->ifname)) v.attachments[host_iface_of[x->ifname]].addrs.push_back(x);
+      else if (x->ns == kHostNs) v.host_other.push_back(describe(a));
       else v.addrs[{x->ns, x->ifname}].push_back(x);
     } else if (auto* x = std::get_if<AddRoute>(&a)) {
-      if (x->ns == kHostNs) v.host.push_back(describe(a));
+      if (x->ns == kHostNs) v.host_other.push_back(describe(a));
       else v.routes[x->ns].push_back(x);
     } else if (auto* x = std::get_if<AddQdisc>(&a)) {
       v.qdiscs[{x->ns, x->ifname}] = x;
     } else if (auto* x = std::get_if<ApplyNft>(&a)) {
-      if (x->ns == kHostNs) v.host.push_back(describe(a) + " " + x->spec_json);
+      if (x->ns == kHostNs) v.host_nft = x;
       else v.nft[x->ns] = x;
-    } else if (std::holds_alternative<SetHostSysctl>(a)) {
-      v.host.push_back(describe(a));
+    } else if (auto* x = std::get_if<SetHostSysctl>(&a)) {
+      v.host_sysctl = x;
     } else if (auto* x = std::get_if<CreateNodeNetns>(&a)) {
       v.netns[x->node] = x;
     } else if (auto* x = std::get_if<CreateCgroup>(&a)) {
@@ -185,19 +209,35 @@ void rename_fabric(Plan& p, const std::map<std::string, std::string>& rename) {
 
 nlohmann::json command_json(const topo::Command& c) { return c.argv; }
 
-// What a node runs: a change restarts the node in its network namespace.
-std::string runtime_print(const topo::Node& n) {
+// What a node's init was started with and cannot change in place: a change
+// restarts the init in the node's network namespace.
+std::string init_print(const topo::Node& n) {
   nlohmann::json j;
-  j["hostname"] = n.hostname;
   j["image"] = n.image.str();
-  j["forwarding"] = n.forwarding;
-  j["sysctls"] = n.sysctls;
+  for (const auto& b : n.binds) j["binds"].push_back({b.host_path, b.node_path, b.read_only});
+  return j.dump();
+}
+
+// What the node's program runs: a change restarts the program (its init stays).
+std::string program_print(const topo::Node& n) {
+  nlohmann::json j;
   for (const auto& c : n.exec) j["exec"].push_back(command_json(c));
   if (n.cmd) j["cmd"] = command_json(*n.cmd);
   j["env"] = n.env;
-  for (const auto& b : n.binds) j["binds"].push_back({b.host_path, b.node_path, b.read_only});
   if (n.user) j["user"] = {n.user->uid, n.user->gid};
   return j.dump();
+}
+
+// The sysctls a node's init writes at its start, in its order (forwarding
+// first, then the table, which may override it).
+std::map<std::string, std::string> node_sysctls(const topo::Node& n) {
+  std::map<std::string, std::string> out;
+  if (n.forwarding) {
+    out["net.ipv4.ip_forward"] = "1";
+    out["net.ipv6.conf.all.forwarding"] = "1";
+  }
+  for (const auto& [k, v] : n.sysctls) out[k] = v;
+  return out;
 }
 
 // What a node's network namespace was made with: a change recreates the node.
@@ -218,6 +258,19 @@ bool same_veth(const CreateVeth& a, const CreateVeth& b) {
 
 std::string route_key(const AddRoute& r) { return describe(Action(r)); }
 
+// A bridge's attachment to the host, as text: what must be equal for it to stay.
+std::string attachment_print(const View::HostAttachment& h) {
+  std::string out = h.veth ? fmt::format("{} mtu {} fabric end {}", describe(Action(*h.veth)), h.veth->mtu, h.veth->a_name)
+                           : "";
+  if (h.fabric_end) out += "; " + describe(Action(*h.fabric_end));
+  if (h.host_end) out += "; " + describe(Action(*h.host_end)) + " alias " + h.host_end->alias;
+  std::vector<std::string> addrs;
+  for (const auto* a : h.addrs) addrs.push_back(a->prefix);
+  std::sort(addrs.begin(), addrs.end());
+  for (const auto& a : addrs) out += "; " + a;
+  return out;
+}
+
 }  // namespace
 
 ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journal, const topo::Lab& target,
@@ -233,14 +286,14 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
   rewrite_refs(po, run_map);
   View vo = view_of(po);
   View vn = view_of(pn);
-  if (vo.host != vn.host)
-    throw ApplyRefused(EINVAL,
-                       "lab {}: apply does not change what the lab attaches to the host (bridges with a host "
-                       "interface, host NAT); destroy and deploy the lab to change them",
+  if (vo.host_other != vn.host_other)
+    throw ApplyRefused(EINVAL, "lab {}: apply cannot change what the lab does in the host's namespace here; destroy "
+                               "and deploy the lab to change it",
                        target.name);
 
   // Nodes.
   std::set<std::string> gone, fresh, restarted, limits_changed, image_changed;
+  std::set<std::string> program_changed, hostname_changed, sysctls_changed;  // changed in place
   for (const auto& n : running.nodes) {
     int t = target.find_node(n.name);
     if (t < 0) {
@@ -257,7 +310,7 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       gone.insert(n.name);
       fresh.insert(n.name);
       cp.recreated.push_back(n.name);
-    } else if (runtime_print(n) != runtime_print(m)) {
+    } else if (init_print(n) != init_print(m)) {
       restarted.insert(n.name);
       cp.restarted.push_back(n.name);
       if (n.image.str() != m.image.str()) image_changed.insert(n.name);
@@ -275,6 +328,14 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
         limits_changed.insert(n.name);
       }
     }
+    if (!gone.count(n.name) && !restarted.count(n.name)) {
+      if (program_print(n) != program_print(m)) {
+        program_changed.insert(n.name);
+        cp.programs.push_back(n.name);
+      }
+      if (n.hostname != m.hostname) hostname_changed.insert(n.name);
+      if (node_sysctls(n) != node_sysctls(m)) sysctls_changed.insert(n.name);
+    }
   }
   for (const auto& m : target.nodes)
     if (running.find_node(m.name) < 0) {
@@ -287,6 +348,13 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
   std::set<std::string> kept_bridges;
   for (const auto& [name, b] : vn.bridges)
     if (auto it = vo.bridges.find(name); it != vo.bridges.end() && it->second->mtu == b->mtu) kept_bridges.insert(name);
+  // Host attachments kept: equal, on a bridge that stays.
+  std::set<std::string> kept_attachments;
+  for (const auto& [label, h] : vn.attachments)
+    if (auto it = vo.attachments.find(label); it != vo.attachments.end() &&
+                                              attachment_print(it->second) == attachment_print(h) && h.fabric_end &&
+                                              kept_bridges.count(h.fabric_end->master))
+      kept_attachments.insert(label);
   auto bridge_of = [](const View& v, const CreateVeth& x) -> std::string {
     auto it = v.setlinks.find({x.b_ns, x.b_name});
     return it == v.setlinks.end() ? "" : it->second->master;
@@ -334,7 +402,11 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
         b->ifindex = cur.allocate(kFabricNs, true);
         cur.idx[{kFabricNs, b->name}] = b->ifindex;
       }
-    } else if (auto* v = std::get_if<CreateVeth>(&a); v && !host_veth(*v) && !kept.count(link_key(v->label))) {
+    } else if (auto* v = std::get_if<CreateVeth>(&a); v && host_veth(*v)) {
+      if (kept_attachments.count(v->label)) continue;
+      v->a_ifindex = cur.allocate(kFabricNs, false);  // the host end takes what the host has free (prepare())
+      cur.idx[{kFabricNs, v->a_name}] = v->a_ifindex;
+    } else if (v && !kept.count(link_key(v->label))) {
       v->a_ifindex = cur.allocate(v->a_ns, false);
       cur.idx[{v->a_ns, v->a_name}] = v->a_ifindex;
       v->b_ifindex = cur.allocate(v->b_ns, false);
@@ -382,6 +454,12 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
 
   auto& steps = cp.steps;
   auto step = [&](Op forward, std::vector<Op> revert = {}) { steps.push_back({std::move(forward), std::move(revert)}); };
+  // A running node's init, as its journal last recorded it.
+  auto init_of = [&](const std::string& node) {
+    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
+      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == node) return std::pair{js->pid, js->start_time};
+    return std::pair{0, uint64_t{0}};
+  };
 
   // a. Routes that go (all of them on nodes whose interfaces change: the kernel
   //    drops routes with their device, and a fresh deploy would add them after).
@@ -426,18 +504,38 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     }
     step(Change(DelLink{v->a_ns, v->a_name, v->a_ifindex}), std::move(revert));
   }
+  // e2. Host attachments that go or change: the host end, checked by its
+  //     identity (journal) before it is deleted, takes the pair with it.
+  for (const auto& [label, h] : vo.attachments) {
+    if (kept_attachments.count(label) || !h.veth) continue;
+    uint32_t ifindex = 0, fabric_ifindex = h.veth->a_ifindex;
+    std::string alias = h.veth->b_alias;
+    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
+      if (auto* jv = std::get_if<CreateVeth>(&*it); jv && jv->label == label && jv->b_ns == kHostNs) {
+        ifindex = jv->b_ifindex;
+        fabric_ifindex = jv->a_ifindex;
+        alias = jv->b_alias;
+        break;
+      }
+    // Made again as it ran (its fabric end's index), the host end at a fresh index picked when it runs.
+    CreateVeth again = *h.veth;
+    again.a_ifindex = fabric_ifindex;
+    again.b_ifindex = 0;
+    std::vector<Op> revert{Action(again)};
+    if (h.fabric_end) {
+      SetLink up = *h.fabric_end;
+      up.ifindex = fabric_ifindex;
+      revert.push_back(Action(up));
+    }
+    if (h.host_end) revert.push_back(Action(*h.host_end));
+    for (const auto* a : h.addrs) revert.push_back(Action(*a));
+    step(Undo(DeleteLink{kHostNs, h.veth->b_name, alias, ifindex}), std::move(revert));
+  }
   // f. Nodes that go: recreated ones here, removed ones at the end (a failure
   //    before then leaves their processes running).
   auto tear_down = [&](const topo::Node& n) {
     StartNode* s = vo.start[n.name];
-    int pid = 0;
-    uint64_t start_time = 0;
-    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
-      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == n.name) {
-        pid = js->pid;
-        start_time = js->start_time;
-        break;
-      }
+    auto [pid, start_time] = init_of(n.name);
     std::vector<Op> revert{Undo(Unpin{vo.pin[n.name]->pin}), Undo(RemoveCgroup{vo.cgroup[n.name]->path}),
                            Action(*vo.netns[n.name]), Action(*vo.lo[n.name])};
     // A removed node's table comes back with its namespace (a recreated node's, in step d).
@@ -462,10 +560,20 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
   for (const auto& m : target.nodes)
     if (fresh.count(m.name)) step(Action(*vn.netns[m.name]));
   for (const auto* v : new_links) step(Action(*v), {Change(DelLink{v->a_ns, v->a_name, v->a_ifindex})});
+  // New host attachments: the revert (the host end, by the index prepare()
+  // picks) is completed when the step runs (apply_lab.cpp).
+  for (const auto& [label, h] : vn.attachments)
+    if (!kept_attachments.count(label) && h.veth) step(Action(*h.veth));
   for (const auto& m : target.nodes)
     if (fresh.count(m.name)) step(Action(*vn.lo[m.name]));
   for (const auto* v : new_links)
     if (auto it = vn.setlinks.find({v->b_ns, v->b_name}); it != vn.setlinks.end()) step(Action(*it->second));
+  for (const auto& [label, h] : vn.attachments) {
+    if (kept_attachments.count(label)) continue;
+    if (h.fabric_end) step(Action(*h.fabric_end));
+    if (h.host_end) step(Action(*h.host_end));
+    for (const auto* a : h.addrs) step(Action(*a));  // they go with the host end on a rollback
+  }
   // i. Addresses: all of new interfaces, the new ones of interfaces that stay.
   for (const auto& [k, list] : vn.addrs)
     for (const auto* a : list)
@@ -503,19 +611,53 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       step(Undo(DeleteNft{m.name, o->family, o->table}), {Action(*o)});
     }
   }
-  // m. Limits rewritten in place; restarted nodes; new nodes.
+  // l1. Host NAT: its table replaced (or made, or deleted); the host's
+  //     forwarding set with the first and put back with the last, as deploy
+  //     and destroy do (the previous value is read when the step runs).
+  {
+    const ApplyNft* o = vo.host_nft;
+    const ApplyNft* w = vn.host_nft;
+    if (w && !o && vn.host_sysctl) step(Action(*vn.host_sysctl));
+    if (w && (!o || o->spec_json != w->spec_json))
+      step(Action(*w), o ? std::vector<Op>{Action(*o)} : std::vector<Op>{Undo(DeleteNft{kHostNs, w->family, w->table})});
+    if (o && !w) {
+      step(Undo(DeleteNft{kHostNs, o->family, o->table}), {Action(*o)});
+      for (auto it = journal.rbegin(); it != journal.rend(); ++it)
+        if (auto* js = std::get_if<SetHostSysctl>(&*it); js && vo.host_sysctl && js->key == vo.host_sysctl->key) {
+          if (js->has_previous) step(Undo(RestoreSysctl{js->key, js->previous}), {Action(*vo.host_sysctl)});
+          break;
+        }
+    }
+  }
+  // l2. Hostnames and sysctls, in place (a program restarted below may need them).
+  for (const auto& m : target.nodes) {
+    if (!hostname_changed.count(m.name) && !sysctls_changed.count(m.name)) continue;
+    const auto& n = running.nodes[static_cast<size_t>(running.find_node(m.name))];
+    auto [pid, start_time] = init_of(m.name);
+    if (hostname_changed.count(m.name))
+      step(Change(SetHostname{m.name, m.hostname, pid, start_time}),
+           {Change(SetHostname{m.name, n.hostname, pid, start_time})});
+    auto before = node_sysctls(n);
+    for (const auto& [key, value] : node_sysctls(m)) {
+      auto it = before.find(key);
+      if (it != before.end() && it->second == value) continue;
+      // A key the node never set has no revert yet: apply reads the value it
+      // has before the step runs (apply_lab.cpp), and the revert writes that.
+      std::vector<Op> revert;
+      if (it != before.end()) revert.push_back(Change(SetNodeSysctl{m.name, key, it->second, pid, start_time}));
+      step(Change(SetNodeSysctl{m.name, key, value, pid, start_time}), std::move(revert));
+    }
+  }
+  // m. Limits rewritten in place; programs restarted by their init; restarted
+  //    nodes; new nodes.
   for (const auto& m : target.nodes)
     if (limits_changed.count(m.name)) step(Action(*vn.cgroup[m.name]), {Action(*vo.cgroup[m.name])});
+  // The revert runs with the running lab's settings: the old program again.
+  for (const auto& m : target.nodes)
+    if (program_changed.count(m.name)) step(Action(RestartProgram{m.name}), {Action(RestartProgram{m.name})});
   for (const auto& m : target.nodes) {
     if (!restarted.count(m.name)) continue;
-    int pid = 0;
-    uint64_t start_time = 0;
-    for (auto it = journal.rbegin(); it != journal.rend(); ++it)
-      if (auto* js = std::get_if<StartNode>(&*it); js && js->node == m.name) {
-        pid = js->pid;
-        start_time = js->start_time;
-        break;
-      }
+    auto [pid, start_time] = init_of(m.name);
     std::vector<Op> revert{Undo(RemoveCgroup{vo.cgroup[m.name]->path})};
     if (image_changed.count(m.name)) revert.push_back(Undo(RemoveDir{vo.rootfs[m.name]->dir}));
     revert.push_back(Action(*vo.cgroup[m.name]));

@@ -27,6 +27,7 @@ struct ChangePlan {
   std::vector<Step> steps;
   // What the diff found, for messages: node names per kind of change.
   std::vector<std::string> added, removed, recreated, restarted;
+  std::vector<std::string> programs;  // nodes whose program (not init) restarts
 };
 
 /// A change apply cannot make to a running lab (exit code 1: the user decides).
@@ -37,7 +38,8 @@ class ApplyRefused : public Error {
 
 /// Diffs the running lab (`running`, deployed with the actions in `journal`)
 /// against `target`. Throws ApplyRefused for what apply does not change in
-/// place (a different lab name, host attachments, host NAT).
+/// place (a different lab name; something in the host's namespace other than
+/// bridge attachments and host NAT).
 ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journal, const topo::Lab& target,
                      const HostFacts& facts);
 

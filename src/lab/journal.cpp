@@ -1,5 +1,7 @@
 #include "lab/journal.hpp"
 
+#include <map>
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -85,17 +87,40 @@ void Journal::append_node_started(const StartNode& started) {
   append_node_started(std::vector<const StartNode*>{&started});
 }
 
-JournalContents load_journal(const std::string& path) {
+namespace {
+
+// The op of a journal line as Journal writes it ({"...","op":"create_veth",...}),
+// without parsing the line; "" when there is none.
+std::string_view op_of_line(std::string_view line) {
+  constexpr std::string_view kKey = "\"op\":\"";
+  size_t at = line.find(kKey);
+  if (at == std::string_view::npos) return {};
+  size_t begin = at + kKey.size(), end = line.find('"', begin);
+  return end == std::string_view::npos ? std::string_view{} : line.substr(begin, end - begin);
+}
+
+}  // namespace
+
+JournalContents load_journal(const std::string& path, const std::function<bool(std::string_view op)>& keep) {
   std::string text = read_file(path);
   JournalContents out;
   size_t pos = 0;
   size_t line_no = 0;
   size_t good_end = 0;  // byte offset just past the last good line
+  std::map<std::string, size_t> latest_start;  // node -> its latest start_node, which a node_started fact completes
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     bool complete = nl != std::string::npos;
     std::string_view line(text.data() + pos, (complete ? nl : text.size()) - pos);
     ++line_no;
+    // A record the caller does not need is not parsed; the header and the last line always are.
+    if (keep && line_no > 1 && complete && nl + 1 < text.size()) {
+      std::string_view op = op_of_line(line);
+      if (!op.empty() && !keep(op)) {
+        good_end = pos = nl + 1;
+        continue;
+      }
+    }
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     bool last = !complete || nl + 1 >= text.size();
     if (j.is_discarded() || !complete) {
@@ -115,16 +140,14 @@ JournalContents load_journal(const std::string& path) {
     } else {
       out.last_seq = j.value("seq", out.last_seq);
       if (j.value("op", "") == "node_started") {
-        std::string node = j.value("node", "");
-        for (auto it = out.actions.rbegin(); it != out.actions.rend(); ++it) {
-          if (auto* s = std::get_if<StartNode>(&*it); s && s->node == node) {
-            s->pid = j.value("pid", 0);
-            s->start_time = j.value("start_time", uint64_t{0});
-            break;
-          }
+        if (auto it = latest_start.find(j.value("node", "")); it != latest_start.end()) {
+          auto& s = std::get<StartNode>(out.actions[it->second]);
+          s.pid = j.value("pid", 0);
+          s.start_time = j.value("start_time", uint64_t{0});
         }
       } else {
         out.actions.push_back(action_from_json(j));
+        if (auto* s = std::get_if<StartNode>(&out.actions.back())) latest_start[s->node] = out.actions.size() - 1;
       }
     }
     good_end = complete ? nl + 1 : text.size();

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lab/action.hpp"
@@ -56,6 +58,8 @@ class Journal {
 /// Reads and repairs a journal: a torn final line is dropped and truncated from
 /// the file. Throws Error(ENOENT) if absent, Error(0, ...) for an unknown version
 /// or a corrupt line that is not the last.
-JournalContents load_journal(const std::string& path);
+/// `keep`, if given, names the ops the caller needs: records of other ops are
+/// skipped unparsed (the header and the last record are always read).
+JournalContents load_journal(const std::string& path, const std::function<bool(std::string_view op)>& keep = {});
 
 }  // namespace netlab::lab

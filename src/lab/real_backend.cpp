@@ -20,6 +20,7 @@
 #include "lab/real_backend_impl.hpp"
 #include "util/remove_tree.hpp"
 #include "netlink/dump.hpp"
+#include "node/control.hpp"
 #include "node/image.hpp"
 #include "util/overloaded.hpp"
 #include "util/parallel.hpp"
@@ -335,11 +336,17 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                        s.pid = started.back().pid;
                        s.start_time = started.back().start_time;
                      },
+                     [&](const RestartProgram& r) {
+                       const auto& n = lab_->nodes[lab_->find_node(r.node)];
+                       if (int failures = node::restart_program(node_spec(n), kReadyTimeoutMs))
+                         exec_failures.emplace_back(n.name, failures);
+                     },
                      [&](const auto&) { throw Error(EINVAL, "{} is not a node action", describe(batch[i])); },
                  },
                  batch[i]);
     } catch (Error& e) {
-      if (!std::holds_alternative<StartNode>(batch[i])) e.wrap("creating " + describe(batch[i]));
+      if (!std::holds_alternative<StartNode>(batch[i]) && !std::holds_alternative<RestartProgram>(batch[i]))
+        e.wrap("creating " + describe(batch[i]));
       throw ActionError(i, std::move(e));
     }
   }

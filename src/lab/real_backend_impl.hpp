@@ -30,6 +30,7 @@ class RealBackend : public Backend {
   void run(std::span<Action> batch) override;
   void undo(const Undo& u) override;
   void change(const Change& c) override;  // real_backend_change.cpp
+  std::string node_sysctl(const SetNodeSysctl& s) override;
   void undo_step(std::span<const Undo> undos, const std::function<void(size_t, const Error*)>& done) override;
 
   /// Netlink requests sent so far, over every socket (for benchmarks and notes).
@@ -60,6 +61,8 @@ class RealBackend : public Backend {
   void throw_first(const std::vector<nl::Ack>& acks, const std::string& ns,
                    const std::function<size_t(size_t)>& to_batch_index);
   void delete_host_link(const DeleteLink& d);
+  // real_backend_change.cpp
+  void set_node_sysctl(const SetNodeSysctl& s);
 
   // real_backend.cpp
   void run_nft(std::span<Action> batch);

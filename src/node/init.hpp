@@ -9,6 +9,18 @@
 // gave up. It sets the node up and writes one ReadyMessage on READY_FD.
 // NETNS_FD is the network namespace to join; a contained node's init later
 // joins the user namespace that owns it (ioctl NS_GET_USERNS).
+//
+// Control, for the rest of the node's life: before pivot_root the init, still
+// host root in the host's view of the file system, binds a listening stream
+// socket at <node_dir>/control (mode 0600; the node directory is root's and
+// outside the node's root, so only the host's root can reach it, never the
+// node). netlab connects and sends one request, framed as the spec (a 4-byte
+// length, then encode_spec's message): restart the node's program with that
+// spec's exec, cmd, env, user, workdir and hostname. The init stops the
+// running cmd's process group (SIGTERM, then SIGKILL after kStopGraceMs), runs
+// the exec commands again if they or what they run with changed, starts the
+// new cmd and answers with one ReadyMessage. PID 1, the node's namespaces,
+// mounts and every other process stay.
 #pragma once
 
 #include <cstdint>
@@ -24,5 +36,9 @@ struct ReadyMessage {
 };
 
 inline constexpr const char* kInitProgram = "netlab-init";
+/// The init's control socket, in the node directory.
+inline constexpr const char* kControlSocket = "control";
+/// How long a stopped cmd's process group has after SIGTERM before SIGKILL.
+inline constexpr int kStopGraceMs = 5000;
 
 }  // namespace netlab::node::detail

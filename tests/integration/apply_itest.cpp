@@ -5,8 +5,15 @@
 // interfaces (and a 10 ms ping through them loses nothing); a failing step,
 // injected or refused by the kernel, leaves the lab as it was; a kill -9 at any
 // step followed by destroy leaves nothing, and followed by apply converges.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <sstream>
 #include <regex>
@@ -94,6 +101,61 @@ std::string edit_everything(std::string t) {
   return t;
 }
 
+// A node with a program: exec commands (one leaves a process running outside
+// the cmd's process group, one a file in the node's /tmp) and a cmd.
+const char* kProgram = R"(name = "@"
+[nodes.srv]
+interfaces.eth0 = "198.51.100.1/24"
+exec = ["touch /tmp/first", "sh -c 'sleep 200001 >/dev/null 2>&1 &'"]
+cmd = "sleep 100001"
+sysctls = { "net.ipv4.tcp_syncookies" = "0" }
+[nodes.cli]
+interfaces.eth0 = "198.51.100.2/24"
+[[links]]
+endpoints = ["srv:eth0", "cli:eth0"]
+)";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Host pids of the processes in the PID namespace of `pid1` whose command line is `cmdline`.
+std::vector<int> node_processes(int pid1, const std::string& cmdline) {
+  std::error_code ec;
+  auto ns = std::filesystem::read_symlink("/proc/" + std::to_string(pid1) + "/ns/pid", ec);
+  std::vector<int> out;
+  if (ec) return out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code ec2;
+    if (std::filesystem::read_symlink(e.path() / "ns/pid", ec2) != ns || ec2) continue;
+    std::string line = read_text(e.path() / "cmdline");
+    std::replace(line.begin(), line.end(), '\0', ' ');
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (line == cmdline) out.push_back(std::stoi(name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+pid_t spawn_netlab(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int devnull = ::open("/dev/null", O_RDWR);
+  ::dup2(devnull, 1);
+  ::dup2(devnull, 2);
+  for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+  std::vector<char*> argv{const_cast<char*>(NETLAB_BINARY)};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(NETLAB_BINARY, argv.data());
+  ::_exit(127);
+}
+
 class ApplyTest : public LabTest {
  protected:
   std::string write(const std::string& lab, const std::string& text, const std::string& file) {
@@ -173,6 +235,29 @@ class ApplyTest : public LabTest {
   void expect_views(const std::function<std::string()>& got, const std::function<std::string()>& want) {
     eventually([&] { return got() == want(); }, 5000);
     EXPECT_EQ(got(), want());
+  }
+  int init_pid(const std::string& lab, const std::string& node) {
+    auto info = nlohmann::json::parse(netlab({"inspect", lab, "--json"}).out, nullptr, false);
+    if (!info.is_discarded())
+      for (const auto& n : info["nodes"])
+        if (n.value("name", "") == node) return n.value("pid", 0);
+    return 0;
+  }
+  std::string in_node(const std::string& lab, const std::string& node, const std::string& command) {
+    auto r = netlab({"exec", lab, node, "--", "sh", "-c", command});
+    return r.out + (r.exit_code ? " (exit " + std::to_string(r.exit_code) + ")" : "");
+  }
+  // 1-based index of the first dry-run line that holds `what`.
+  size_t plan_step(const std::string& path, const std::string& what) {
+    auto plan = run_netlab({"apply", "--dry-run", path}, env());
+    std::istringstream in(plan.out);
+    size_t i = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++i;
+      if (line.find(what) != std::string::npos) return i;
+    }
+    ADD_FAILURE() << what << " is not in the plan:\n" << plan.out << plan.err;
+    return 0;
   }
   CliResult apply(const std::string& path, const std::vector<std::string>& env_extra = {}) {
     auto e = env();
@@ -338,6 +423,253 @@ TEST_F(ApplyTest, DeployOfARunningLabPointsToApply) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("already deployed"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("netlab apply"), std::string::npos) << r.err;
+  destroy_ok(a);
+}
+
+TEST_F(ApplyTest, CmdChangeRestartsTheProgramNotTheInit) {
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, kProgram, a));
+  int pid1 = init_pid(a, "srv");
+  ASSERT_GT(pid1, 0);
+  std::string ids = identity(a, "srv") + identity(a, "cli");
+  auto old_cmd = node_processes(pid1, "sleep 100001");
+  auto background = node_processes(pid1, "sleep 200001");  // an exec command's, outside the cmd's group
+  ASSERT_EQ(old_cmd.size(), 1u);
+  ASSERT_EQ(background.size(), 1u);
+  auto r = apply(write(a, sub(kProgram, "sleep 100001", "sleep 100002"), a + "-2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(identity(a, "srv") + identity(a, "cli"), ids) << "PID 1 or an interface changed";
+  EXPECT_EQ(::kill(old_cmd[0], 0), -1) << "the old cmd (pid " << old_cmd[0] << ") still runs";
+  EXPECT_TRUE(node_processes(pid1, "sleep 100001").empty());
+  EXPECT_EQ(node_processes(pid1, "sleep 100002").size(), 1u);
+  EXPECT_EQ(node_processes(pid1, "sleep 200001"), background) << "a process outside the cmd's group was stopped";
+  EXPECT_NE(netlab({"inspect", a, "--json"}).out.find("\"running\""), std::string::npos);
+  EXPECT_TRUE(ping(a + "-cli", "198.51.100.1"));
+  // Changed exec commands run again, in the same mount namespace: the first run's file is still there.
+  r = apply(write(a, sub(sub(kProgram, "sleep 100001", "sleep 100003"), "\"touch /tmp/first\"", "\"touch /tmp/second\""),
+                  a + "-3"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(init_pid(a, "srv"), pid1);
+  EXPECT_EQ(in_node(a, "srv", "ls /tmp/first /tmp/second"), "/tmp/first\n/tmp/second\n");
+  EXPECT_TRUE(node_processes(pid1, "sleep 100002").empty());
+  EXPECT_EQ(node_processes(pid1, "sleep 100003").size(), 1u);
+  destroy_ok(a);
+}
+
+TEST_F(ApplyTest, HostnameAndSysctlsChangeInPlaceAsAFreshDeploySetsThem) {
+  std::string a = lab_prefix_ + "a", b = lab_prefix_ + "b";
+  deploy_ok(write(a, kProgram, a));
+  int pid1 = init_pid(a, "srv");
+  auto cmd = node_processes(pid1, "sleep 100001");
+  const std::string read = "hostname; cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding "
+                           "/proc/sys/net/ipv4/tcp_syncookies /proc/sys/kernel/msgmax";
+  std::string before = in_node(a, "srv", read);
+  std::string edited = sub(kProgram, "cmd = \"sleep 100001\"",
+                           "cmd = \"sleep 100001\"\nhostname = \"edge\"\nforwarding = true");
+  edited = sub(edited, "sysctls = { \"net.ipv4.tcp_syncookies\" = \"0\" }",
+               "sysctls = { \"net.ipv4.tcp_syncookies\" = \"1\", \"kernel.msgmax\" = \"4321\" }");
+  std::string path = write(a, edited, a + "-2");
+  // A failure at the last of them puts every value the others wrote back, read from the kernel.
+  size_t last = plan_step(path, "sysctl net.ipv6.conf.all.forwarding");
+  auto r = apply(path, {"NETLAB_FAIL_AT=" + std::to_string(last)});
+  EXPECT_EQ(r.exit_code, 2) << r.err << r.out;
+  EXPECT_EQ(in_node(a, "srv", read), before);
+  r = apply(path);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(init_pid(a, "srv"), pid1);
+  EXPECT_EQ(node_processes(pid1, "sleep 100001"), cmd) << "the program was restarted";
+  deploy_ok(write(b, edited, b));
+  std::string fresh = in_node(b, "srv", read);
+  EXPECT_EQ(fresh, "edge\n1\n1\n1\n4321\n");
+  EXPECT_EQ(in_node(a, "srv", read), fresh);
+  destroy_ok(a);
+  destroy_ok(b);
+}
+
+TEST_F(ApplyTest, AFailedOrKilledCmdChangeRestoresTheOldProgramAndDestroyLeavesNothing) {
+  std::string a = lab_prefix_ + "a";
+  auto clean = snapshot();
+  std::string base = write(a, kProgram, a);
+  // The cmd changes; a node added after it gives the apply steps after the restart.
+  std::string text = sub(sub(kProgram, "sleep 100001", "sleep 100002"),
+                         "[nodes.cli]\ninterfaces.eth0 = \"198.51.100.2/24\"",
+                         "[nodes.cli]\ninterfaces = { eth0 = \"198.51.100.2/24\", eth1 = \"198.51.100.4/24\" }");
+  text += "[nodes.extra]\ninterfaces.eth0 = \"198.51.100.3/24\"\n[[links]]\nendpoints = [\"extra:eth0\", \"cli:eth1\"]\n";
+  std::string edited = write(a, text, a + "-2");
+  deploy_ok(base);
+  int pid1 = init_pid(a, "srv");
+  size_t restart = plan_step(edited, "restart_program");
+  ASSERT_GT(restart, 0u);
+  // Injected after the restart ran: the rollback starts the old program again.
+  auto r = apply(edited, {"NETLAB_FAIL_AT=" + std::to_string(restart + 1)});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(init_pid(a, "srv"), pid1);
+  EXPECT_EQ(node_processes(pid1, "sleep 100001").size(), 1u);
+  EXPECT_TRUE(node_processes(pid1, "sleep 100002").empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/" + a + "-extra"));
+  // Killed right after the restart: destroy leaves nothing; apply converges.
+  r = apply(edited, {"NETLAB_CRASH_AT=" + std::to_string(restart + 1)});
+  EXPECT_EQ(r.exit_code, 137) << r.err;
+  EXPECT_EQ(node_processes(pid1, "sleep 100002").size(), 1u);
+  r = apply(edited);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("interrupted apply was rolled back"), std::string::npos) << r.out;
+  EXPECT_EQ(init_pid(a, "srv"), pid1);
+  EXPECT_EQ(node_processes(pid1, "sleep 100002").size(), 1u);
+  EXPECT_TRUE(node_processes(pid1, "sleep 100001").empty());
+  destroy_ok(a);
+  EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+  // kill -9 of netlab while the init stops a cmd that ignores SIGTERM (it
+  // waits out the grace), then destroy: nothing remains.
+  deploy_ok(write(a, sub(kProgram, "cmd = \"sleep 100001\"", "cmd = \"trap '' TERM; sleep 100001\""), a + "-3"));
+  pid1 = init_pid(a, "srv");
+  std::string log = "/run/netlab/" + a + "/nodes/srv/log";
+  ASSERT_TRUE(std::filesystem::exists(log));
+  pid_t netlab_pid = spawn_netlab({"apply", write(a, sub(kProgram, "sleep 100001", "sleep 100002"), a + "-4")}, env());
+  ASSERT_GT(netlab_pid, 0);
+  EXPECT_TRUE(eventually([&] { return read_text(log).find("restarting the program") != std::string::npos; }, 10000));
+  EXPECT_EQ(::kill(netlab_pid, SIGKILL), 0);
+  int status = 0;
+  ::waitpid(netlab_pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "apply ended before the kill: the cmd did not wait out its grace";
+  EXPECT_FALSE(node_processes(pid1, "sleep 100001").empty()) << "SIGTERM stopped a cmd that ignores it";
+  destroy_ok(a);
+  EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+}
+
+TEST_F(ApplyTest, HostAttachmentAndHostNatChangeInPlaceAsAFreshDeployMakesThem) {
+  // This test's netns plays the host: an uplink with a default route (no packet
+  // is sent through it), as in NatTest.HostUplinkNatIsAddedAndDestroyRestoresTheHostExactly.
+  int rc = -1;
+  run_shell("ip link add up0 type veth peer name up1 && ip addr add 192.0.2.1/24 dev up0 && "
+            "ip link set up0 up && ip link set up1 up && ip route add default via 192.0.2.2",
+            &rc);
+  ASSERT_EQ(rc, 0);
+  std::string a = lab_prefix_ + "h";
+  std::string iface = a + "m";
+  std::string base = R"(name = "@"
+[bridges.lan]
+[nodes.n]
+interfaces.eth0 = "10.198.0.2/24"
+routes = [{ to = "default", via = "10.198.0.1" }]
+[[links]]
+endpoints = ["n:eth0", "lan"]
+)";
+  std::string attached = sub(base, "[bridges.lan]\n", "[bridges.lan]\nhost = { address = \"10.198.0.1/24\", iface = \"" + iface + "\" }\n") +
+                         "[host]\nnat = [{ from = \"lan\" }]\n";
+  std::string moved = sub(sub(attached, "10.198.0.1/24", "10.198.0.254/24"), "[host]\nnat = [{ from = \"lan\" }]\n", "");
+  moved = sub(moved, "via = \"10.198.0.1\"", "via = \"10.198.0.254\"");
+  auto host_view = [&] {
+    std::string out;
+    for (const auto& l : ip_json("", "-d addr show"))
+      if (l.value("ifname", "") == iface) {
+        out += "link " + iface + " " + l.value("operstate", "") + " alias " + l.value("ifalias", "") + "\n";
+        for (const auto& x : l["addr_info"])
+          if (x.value("scope", "") != "link")
+            out += "addr " + x.value("local", "") + "/" + std::to_string(x.value("prefixlen", 0)) + "\n";
+      }
+    for (const auto& l : ip_json("netlab-" + a, "link show"))
+      if (l.value("ifname", "").rfind("host.", 0) == 0) out += "fabric " + l.value("ifname", "") + " master " + l.value("master", "") + "\n";
+    out += "nft " + run_shell("nft list table inet netlab_" + a + " 2>/dev/null");
+    out += "ip_forward " + run_shell("cat /proc/sys/net/ipv4/ip_forward");
+    return out;
+  };
+  auto fresh = [&](const std::string& text, const std::string& file) {
+    destroy_ok(a);
+    deploy_ok(write(a, text, file));
+    std::string v = host_view() + node_view(a, "n");
+    EXPECT_TRUE(ping(a + "-n", text == base ? "10.198.0.2" : text == moved ? "10.198.0.254" : "10.198.0.1"));
+    return v;
+  };
+  const std::string ruleset = run_shell("nft list ruleset");
+  auto clean = snapshot();
+  std::string want_attached = fresh(attached, a + "-f1");
+  std::string want_moved = fresh(moved, a + "-f2");
+  ASSERT_NE(want_attached.find("masquerade"), std::string::npos) << want_attached;
+  ASSERT_NE(want_moved.find("10.198.0.254/24"), std::string::npos) << want_moved;
+  destroy_ok(a);
+  ASSERT_EQ(snapshot(), clean);
+
+  deploy_ok(write(a, base, a));
+  std::string plain = host_view() + node_view(a, "n");
+  std::string node = identity(a, "n");
+  std::string path = write(a, attached, a + "-1");
+  // A failure at the last step, and a kill at every step followed by destroy, leave the host as it was.
+  size_t steps = plan_step(path, "nftables table inet netlab_" + a + " in host");
+  ASSERT_GT(steps, 3u);
+  auto r = apply(path, {"NETLAB_FAIL_AT=" + std::to_string(steps)});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(host_view() + node_view(a, "n"), plain);
+  for (size_t k = 1; k <= steps; ++k) {
+    SCOPED_TRACE("NETLAB_CRASH_AT=" + std::to_string(k));
+    r = apply(path, {"NETLAB_CRASH_AT=" + std::to_string(k)});
+    EXPECT_EQ(r.exit_code, 137) << r.err;
+    destroy_ok(a);
+    EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+    EXPECT_EQ(run_shell("nft list ruleset"), ruleset);
+    EXPECT_EQ(run_shell("cat /proc/sys/net/ipv4/ip_forward"), "0\n");
+    deploy_ok(write(a, base, a));
+  }
+  node = identity(a, "n");
+  // Attached, moved to another address without NAT, detached: each as a fresh deploy makes it.
+  r = apply(path);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  expect_views([&] { return host_view() + node_view(a, "n"); }, [&] { return want_attached; });
+  EXPECT_TRUE(ping(a + "-n", "10.198.0.1"));
+  EXPECT_EQ(identity(a, "n").substr(0, identity(a, "n").find(' ')), node.substr(0, node.find(' ')))
+      << "the node was restarted";
+  r = apply(write(a, moved, a + "-2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  expect_views([&] { return host_view() + node_view(a, "n"); }, [&] { return want_moved; });
+  EXPECT_TRUE(ping(a + "-n", "10.198.0.254"));
+  r = apply(write(a, base, a + "-3"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  expect_views([&] { return host_view() + node_view(a, "n"); }, [&] { return plain; });
+  EXPECT_EQ(run_shell("nft list ruleset"), ruleset);
+  destroy_ok(a);
+  EXPECT_EQ(snapshot(), clean) << clean.diff(snapshot());
+  run_shell("ip link del up0");
+}
+
+TEST_F(ApplyTest, TheInitsControlSocketIsOutOfTheNodesReach) {
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, kProgram, a));
+  int pid1 = init_pid(a, "srv");
+  ASSERT_GT(pid1, 0);
+  // The socket exists on the host, root's alone ...
+  struct stat st{};
+  ASSERT_EQ(::stat(("/run/netlab/" + a + "/nodes/srv/control").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // ... and root in the node finds no socket file in its tree, and cannot
+  // reach its init's descriptors through /proc/1/fd.
+  EXPECT_EQ(in_node(a, "srv", "find / -xdev -type s 2>/dev/null; find /tmp /run /dev -type s 2>/dev/null"), "");
+  std::string fds = in_node(a, "srv", "ls /proc/1/fd 2>&1");
+  EXPECT_NE(fds.find("(exit"), std::string::npos) << fds;
+  EXPECT_NE(in_node(a, "srv", "cat /proc/1/net/unix").find("/control"), std::string::npos)
+      << "the socket is listed in the node's network namespace; listing is not reaching it";
+  destroy_ok(a);
+}
+
+TEST_F(ApplyTest, ACmdThatEndedIsReplacedAndShowsRunningAgain) {
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, sub(kProgram, "cmd = \"sleep 100001\"", "cmd = \"exit 3\""), a));
+  int pid1 = init_pid(a, "srv");
+  auto cmd_state = [&] {
+    auto info = nlohmann::json::parse(netlab({"inspect", a, "--json"}).out, nullptr, false);
+    if (!info.is_discarded())
+      for (const auto& n : info["nodes"])
+        if (n.value("name", "") == "srv") return n.contains("cmd") ? n["cmd"].dump() : n.dump();
+    return std::string("?");
+  };
+  ASSERT_TRUE(eventually([&] { return cmd_state().find("exited") != std::string::npos; }, 5000)) << cmd_state();
+  auto r = apply(write(a, kProgram, a + "-2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(init_pid(a, "srv"), pid1);
+  EXPECT_EQ(node_processes(pid1, "sleep 100001").size(), 1u);
+  EXPECT_NE(cmd_state().find("running"), std::string::npos) << cmd_state();
+  EXPECT_EQ(cmd_state().find("exited"), std::string::npos) << cmd_state();
   destroy_ok(a);
 }
 

@@ -77,11 +77,26 @@ TEST_F(NodeTest, TheInitIsTheSmallStaticProgramHoldingNothingOfNetlabs) {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink(proc + "/exe", ec);
   EXPECT_EQ(exe.filename(), "netlab-init") << exe;
-  // stdio only: no socket, namespace or pipe of netlab's came along.
+  // stdio and its own three: the cmd's status file, its signalfd and its
+  // control socket (node/init.hpp); no socket, namespace or pipe of netlab's came along.
   std::vector<std::string> fds;
-  for (const auto& e : std::filesystem::directory_iterator(proc + "/fd")) fds.push_back(e.path().filename());
+  std::string control_inode;
+  for (const auto& e : std::filesystem::directory_iterator(proc + "/fd")) {
+    std::string fd = e.path().filename(), target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (fd == "0" || fd == "1" || fd == "2") fds.push_back(fd);
+    else if (target.ends_with("/status")) fds.push_back("status");
+    else if (target == "anon_inode:[signalfd]") fds.push_back("signalfd");
+    else if (target.starts_with("socket:[")) fds.push_back("socket"), control_inode = target.substr(8, target.size() - 9);
+    else fds.push_back(fd + " -> " + target);
+  }
   std::sort(fds.begin(), fds.end());
-  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2", "signalfd", "socket", "status"}));
+  // The socket is the listening control socket, bound in the node's directory.
+  std::ifstream unix_sockets(proc + "/net/unix");
+  std::string control;
+  for (std::string line; std::getline(unix_sockets, line);)
+    if (!control_inode.empty() && line.find(" " + control_inode + " ") != std::string::npos) control = line;
+  EXPECT_TRUE(control.ends_with("/control")) << control;
   // Its own pages: a few dozen KiB, not a copy of netlab's heap.
   std::ifstream rollup(proc + "/smaps_rollup");
   long private_kib = -1;

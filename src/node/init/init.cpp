@@ -9,8 +9,9 @@
 // file system with its binds, /proc, /sys, /dev and /tmp (rootfs.cpp),
 // pivot_root, hostname; a contained node's init then joins the node's user
 // namespace as its root; the capability bounding set, the `exec` commands,
-// READY, `cmd`, and the init loop that reaps orphans for the rest of the
-// node's life. Everything up to the user namespace is done as host root in
+// READY, `cmd`, and the init loop (program.cpp) that reaps orphans and serves
+// restarts of the program on its control socket for the rest of the node's
+// life. Everything up to the user namespace is done as host root in
 // namespaces that belong to the host: a contained node cannot undo it.
 //
 // Every step that fails writes its errno and name to the status pipe, so the
@@ -37,8 +38,8 @@
 #include <utility>
 
 #include "node/caps.hpp"
-#include "node/exec_as.hpp"
 #include "node/init.hpp"
+#include "node/init/program.hpp"
 #include "node/init/rootfs.hpp"
 #include "node/init/steps.hpp"
 #include "node/spec.hpp"
@@ -86,61 +87,6 @@ void write_sysctl(const std::string& key, const std::string& value) {
   ::close(fd);
 }
 
-void set_env(const NodeSpec& spec) {
-  ::clearenv();
-  ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-  ::setenv("HOME", "/root", 1);
-  ::setenv("HOSTNAME", spec.hostname.c_str(), 1);
-  ::setenv("TERM", "xterm", 1);
-  for (const auto& [k, v] : spec.env) ::setenv(k.c_str(), v.c_str(), 1);
-}
-
-// Forks and execs argv; returns once the exec happened (or failed), so READY
-// can promise that `cmd` runs: a close-on-exec pipe reaches EOF at the exec.
-pid_t run(const NodeSpec& spec, const std::vector<std::string>& argv) {
-  int execd[2];
-  if (::pipe2(execd, O_CLOEXEC) < 0) return -1;
-  pid_t pid = ::fork();
-  if (pid != 0) {
-    ::close(execd[1]);
-    char byte;
-    while (pid > 0 && ::read(execd[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    ::close(execd[0]);
-    return pid;
-  }
-  ::close(execd[0]);
-  ::signal(SIGCHLD, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // An image's WorkingDir; one the image lacks leaves the command in /, as a shell would be.
-  if (!spec.workdir.empty() && ::chdir(spec.workdir.c_str()) < 0) (void)::chdir("/");
-  exec_as(spec.user, argv, "netlab-init: exec");
-}
-
-// Records how `cmd` ended in <node_dir>/status ("exited 3", "killed 9"), where
-// netlab inspect and ls read it. The fd was opened before pivot_root.
-void record_cmd_end(int status_fd, int status) {
-  if (status_fd < 0) return;
-  char line[32];
-  int n = WIFEXITED(status) ? std::snprintf(line, sizeof line, "exited %d\n", WEXITSTATUS(status))
-                            : std::snprintf(line, sizeof line, "killed %d\n", WTERMSIG(status));
-  (void)!::pwrite(status_fd, line, static_cast<size_t>(n), 0);
-}
-
-bool read_all(int fd, void* buf, size_t size) {
-  auto* p = static_cast<char*>(buf);
-  while (size > 0) {
-    ssize_t n = ::read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 [[noreturn]] void node_child(const NodeSpec& spec, int release_fd, int ready_fd, int netns_fd) {
   std::string comm = "init:" + spec.name;  // ps shows the node
   ::prctl(PR_SET_NAME, comm.substr(0, 15).c_str());
@@ -159,9 +105,11 @@ bool read_all(int fd, void* buf, size_t size) {
   ::dup2(log, 2);
   ::close(log);
   ::close(devnull);
-  // Where the end of `cmd` is recorded (record_cmd_end); a node without one holds only stdio.
-  int status_fd =
-      spec.cmd.empty() ? -1 : ::open((spec.node_dir + "/status").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Where the end of `cmd` is recorded (a restart may give a node without one a cmd).
+  Program program;
+  program.status_fd = ::open((spec.node_dir + "/status").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // netlab's way in for restarts of the program, bound while the node directory is in view.
+  program.control_fd = open_control(spec.node_dir);
 
   // Sysctls through the host's /proc while it is still in view: its
   // /proc/sys/net is this node's (it follows the writer's namespace), and a
@@ -200,47 +148,16 @@ bool read_all(int fd, void* buf, size_t size) {
     fail("restricting the capability bounding set");
   }
   set_env(spec);
-
-  // Signals the init handles synchronously.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  block_signals(program);  // handled through a signalfd from here on
 
   ReadyMessage ready;
-  for (const auto& argv : spec.exec) {
-    std::fprintf(stderr, "netlab-init: exec:");
-    for (const auto& a : argv) std::fprintf(stderr, " %s", a.c_str());
-    std::fprintf(stderr, "\n");
-    pid_t pid = run(spec, argv);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      ++ready.exec_failures;
-      std::fprintf(stderr, "netlab-init: exec command failed (%s %d)\n", WIFEXITED(status) ? "exit code" : "signal",
-                   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    }
-  }
-  pid_t cmd_pid = spec.cmd.empty() ? -1 : run(spec, spec.cmd);  // before READY: deploy returns with it running
+  program.spec = spec;
+  ready.exec_failures = run_exec_commands(program);
+  start_cmd(program);  // before READY: deploy returns with it running
   (void)!::write(ready_fd, &ready, sizeof ready);
   ::close(ready_fd);
   g_ready_fd = -1;
-
-  while (true) {
-    siginfo_t info{};
-    if (::sigwaitinfo(&set, &info) < 0) continue;
-    if (info.si_signo == SIGCHLD) {
-      int status = 0;
-      for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;)
-        if (pid == cmd_pid) record_cmd_end(status_fd, status);
-    } else {
-      ::kill(-1, SIGKILL);  // PID 1 leaving takes the whole PID namespace with it anyway
-      ::_exit(0);
-    }
-  }
+  supervise(program);
 }
 
 }  // namespace

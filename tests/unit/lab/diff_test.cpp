@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "lab/apply_lab.hpp"
@@ -45,6 +46,10 @@ class Recorder : public Backend {
     tick();
     log.push_back(op_name(c) + " " + describe(c));
   }
+  std::string node_sysctl(const SetNodeSysctl& s) override {
+    log.push_back("read_sysctl " + s.key + " in " + s.node);
+    return "7";
+  }
 
  private:
   void tick() {
@@ -60,6 +65,7 @@ class Forward : public Backend {
   void run(std::span<Action> b) override { r_.run(b); }
   void undo(const Undo& u) override { r_.undo(u); }
   void change(const Change& c) override { r_.change(c); }
+  std::string node_sysctl(const SetNodeSysctl& s) override { return r_.node_sysctl(s); }
 
  private:
   Recorder& r_;
@@ -255,15 +261,66 @@ TEST_F(ApplyTest, NatChangeReplacesThatTableOnly) {
   EXPECT_EQ(p[0], "apply_nft nftables table inet netlab in gw");
 }
 
-TEST_F(ApplyTest, CommandChangeRestartsThatNodeInItsNamespace) {
+TEST_F(ApplyTest, CommandChangeRestartsThatNodesProgramOnly) {
   deploy(kBase);
-  auto p = lines(plan_apply(load(replace(kBase, "interfaces.eth0 = \"203.0.113.254/24\"",
-                                         "interfaces.eth0 = \"203.0.113.254/24\"\ncmd = \"sleep 1000\"")),
-                            facts_));
-  std::vector<std::string> want = {"kill_node node isp", "remove_cgroup cgroup netlab/dt/isp", "create_cgroup cgroup netlab/dt/isp",
-                                   "prepare_rootfs rootfs of node isp", "start_node node isp"};
+  auto cp = plan_apply(load(replace(kBase, "interfaces.eth0 = \"203.0.113.254/24\"",
+                                    "interfaces.eth0 = \"203.0.113.254/24\"\ncmd = \"sleep 1000\"\n"
+                                    "exec = [\"touch /tmp/x\"]\nenv = { A = \"1\" }")),
+                       facts_);
+  auto p = lines(cp);
+  ASSERT_EQ(p.size(), 1u) << join(p, "\n");
+  EXPECT_EQ(p[0], "restart_program program of node isp (exec, cmd)");
+  // Its revert is the same op, run with the running lab's settings (the old program).
+  ASSERT_EQ(cp.steps[0].revert.size(), 1u);
+  EXPECT_EQ(line(cp.steps[0].revert[0]), "restart_program program of node isp (exec, cmd)");
+}
+
+TEST_F(ApplyTest, ImageOrBindsChangeRestartsThatNodesInitInItsNamespace) {
+  deploy(kBase);
+  auto p = lines(plan_apply(load(replace(kBase, "[nodes.isp]\n", "[nodes.isp]\nimage = \"host\"\n")), facts_));
+  std::vector<std::string> want = {"kill_node node isp", "remove_cgroup cgroup netlab/dt/isp", "remove_dir directory",
+                                   "create_cgroup cgroup netlab/dt/isp", "prepare_rootfs rootfs of node isp",
+                                   "start_node node isp"};
   ASSERT_EQ(p.size(), want.size()) << join(p, "\n");
   for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p[i].rfind(want[i], 0), 0u) << p[i];
+}
+
+TEST_F(ApplyTest, HostnameAndSysctlsChangeInPlaceWithTheirOldValuesAsReverts) {
+  deploy(replace(kBase, "[nodes.isp]\n", "[nodes.isp]\nsysctls = { \"net.ipv4.tcp_syncookies\" = \"0\" }\n"));
+  auto target = load(replace(kBase, "[nodes.isp]\n",
+                             "[nodes.isp]\nhostname = \"internet\"\nforwarding = true\n"
+                             "sysctls = { \"net.ipv4.tcp_syncookies\" = \"1\" }\n"));
+  auto cp = plan_apply(target, facts_);
+  auto p = lines(cp);
+  std::vector<std::string> want = {"set_hostname hostname of isp: internet",
+                                   "set_sysctl sysctl net.ipv4.ip_forward = 1 in isp",
+                                   "set_sysctl sysctl net.ipv4.tcp_syncookies = 1 in isp",
+                                   "set_sysctl sysctl net.ipv6.conf.all.forwarding = 1 in isp"};
+  EXPECT_EQ(p, want);
+  ASSERT_EQ(cp.steps.size(), 4u);
+  EXPECT_EQ(line(cp.steps[0].revert.at(0)), "set_hostname hostname of isp: isp");
+  EXPECT_TRUE(cp.steps[1].revert.empty());  // never set: read when the step runs
+  EXPECT_EQ(line(cp.steps[2].revert.at(0)), "set_sysctl sysctl net.ipv4.tcp_syncookies = 0 in isp");
+  // As apply.log holds them.
+  for (const auto& st : cp.steps)
+    for (const Op& op : std::vector<Op>{st.forward, Op(Action(RestartProgram{"isp"}))})
+      EXPECT_EQ(op_to_json(op_from_json(op_to_json(op))).dump(), op_to_json(op).dump());
+  // A failure after them: each comes back, a key the node never set to the value it had.
+  ApplyOptions o;
+  o.fail_at = 4;
+  EXPECT_THROW(apply_lab(target, facts_, factory(), o), DeployError);
+  std::vector<std::string> ran = {"set_hostname hostname of isp: internet",
+                                  "read_sysctl net.ipv4.ip_forward in isp",
+                                  "set_sysctl sysctl net.ipv4.ip_forward = 1 in isp",
+                                  "set_sysctl sysctl net.ipv4.tcp_syncookies = 1 in isp",
+                                  "read_sysctl net.ipv6.conf.all.forwarding in isp",
+                                  "set_sysctl sysctl net.ipv6.conf.all.forwarding = 7 in isp",
+                                  "set_sysctl sysctl net.ipv4.tcp_syncookies = 0 in isp",
+                                  "set_sysctl sysctl net.ipv4.ip_forward = 7 in isp",
+                                  "set_hostname hostname of isp: isp"};
+  EXPECT_EQ(rec_.log, ran);
+  // Turning a setting off cannot be undone in place: the node is made again.
+  EXPECT_TRUE(mentions(lines(plan_apply(load(kBase), facts_)), "create_node_netns netns of node isp"));
 }
 
 TEST_F(ApplyTest, LimitsChangeRewritesTheCgroupOnly) {
@@ -314,10 +371,29 @@ TEST_F(ApplyTest, PrivilegedChangeRecreatesTheNodeAndReconnectsItsLinks) {
   for (const char* other : {" h1", " h2", "gw:eth0", "lan"}) EXPECT_FALSE(mentions(p, other)) << other << "\n" << join(p, "\n");
 }
 
-TEST_F(ApplyTest, HostAttachmentChangesAreRefused) {
+TEST_F(ApplyTest, HostAttachmentAndHostNatAreMadeAndRemovedInPlace) {
   deploy(kBase);
-  EXPECT_THROW(plan_apply(load(replace(kBase, "[bridges.lan]", "[bridges.lan]\nhost = { iface = \"nlt0\" }")), facts_),
-               ApplyRefused);
+  std::string attached = replace(kBase, "[bridges.lan]", "[bridges.lan]\nhost = { address = \"10.9.0.1/24\", iface = \"nlt0\" }") +
+                         "[host]\nnat = [{ from = \"lan\" }]\n";
+  auto cp = plan_apply(load(attached), facts_);
+  std::vector<std::string> want = {"create_veth veth lan <-> host:nlt0", "set_link link host.0 up in bridge lan",
+                                   "set_link link host:nlt0 up", "add_address address 10.9.0.1/24 on host:nlt0",
+                                   "set_host_sysctl host sysctl net.ipv4.ip_forward = 1",
+                                   "apply_nft nftables table inet netlab_dt in host"};
+  EXPECT_EQ(lines(cp), want);
+  // The host end's revert is known once prepare() picked its index; the table's is its deletion.
+  EXPECT_TRUE(cp.steps[0].revert.empty());
+  EXPECT_EQ(line(cp.steps[5].revert.at(0)), "delete_nft nftables table inet netlab_dt in host");
+  apply_lab(load(attached), facts_, factory());
+  EXPECT_TRUE(plan_apply(load(attached), facts_).steps.empty());
+  // Another address: the attachment is made again; no NAT: the table goes.
+  auto p = lines(plan_apply(load(replace(replace(attached, "10.9.0.1/24", "10.9.0.2/24"), "[host]\nnat = [{ from = \"lan\" }]\n", "")),
+                            facts_));
+  EXPECT_EQ(p.front(), "delete_host_link link host:nlt0") << join(p, "\n");
+  EXPECT_TRUE(mentions(p, "create_veth veth lan <-> host:nlt0"));
+  EXPECT_TRUE(mentions(p, "add_address address 10.9.0.2/24 on host:nlt0"));
+  EXPECT_TRUE(mentions(p, "delete_nft nftables table inet netlab_dt in host"));
+  for (const char* other : {" h1", " h2", "gw", "isp", "h1_eth0"}) EXPECT_FALSE(mentions(p, other)) << other << "\n" << join(p, "\n");
 }
 
 std::string big_change() {

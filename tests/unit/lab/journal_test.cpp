@@ -169,5 +169,24 @@ TEST_F(JournalTest, MissingJournalIsENOENT) {
   }
 }
 
+TEST_F(JournalTest, AFilteredLoadSkipsOtherOpsKeepsFactsAndTheLastSeq) {
+  auto actions = sample_actions();
+  {
+    Journal j = Journal::create(path_, "x");
+    j.append({&actions[0], &actions[1], &actions[2], &actions[3], &actions[4]});
+    j.append_node_started(StartNode{"h1", 0, 4242, 77});
+    j.append(actions[2]);  // the last record: read whatever its op
+  }
+  JournalContents c = load_journal(path_, [](std::string_view op) { return op == "create_veth" || op == "start_node" || op == "node_started"; });
+  std::vector<std::string> ops;
+  for (const auto& a : c.actions) ops.push_back(op_name(a));
+  EXPECT_EQ(ops, (std::vector<std::string>{"create_veth", "start_node", "add_address"}));
+  EXPECT_EQ(c.last_seq, 7u);
+  auto* s = std::get_if<StartNode>(&c.actions[1]);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->pid, 4242);
+  EXPECT_EQ(s->start_time, 77u);
+}
+
 }  // namespace
 }  // namespace netlab::lab
