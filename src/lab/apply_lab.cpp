@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cluster/part.hpp"
 #include "lab/journal.hpp"
 #include "lab/state.hpp"
 #include "topology/parse.hpp"
@@ -51,6 +52,13 @@ Running read_running(const std::string& name, const HostFacts& facts) {
     throw Error(ENOENT, "lab {}: the topology it runs ({}) cannot be read back: {}", name,
                 saved_topology_path(facts, name), diags.render());
   r.lab = std::move(*saved);
+  // One host's part of a multi-host lab: the saved file is the whole lab, the
+  // journal built this host's part of it (as deploy --host computed it).
+  if (std::string part = read_part_host(facts, name); !part.empty() && !r.lab.hosts.empty()) {
+    int h = r.lab.find_host(part);
+    if (h < 0) throw Error(ENOENT, "lab {}: the topology it runs has no host {} (this host's part)", name, part);
+    r.lab = cluster::host_part(r.lab, h);
+  }
   return r;
 }
 
@@ -198,7 +206,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
     c = cpu;
   };
   Running running = read_running(target.name, facts);
-  std::string text = topology_text(target);
+  std::string text = options.topology_text ? *options.topology_text : topology_text(target);
   lap("reading the running lab (journal, saved topology)");
   result.plan = diff_labs(running.lab, running.journal.actions, target, facts);
   lap("diffing");
