@@ -21,7 +21,7 @@ int run_apply(const Args& args) {
       ("file", po::value<std::string>()->required(), "topology file (- reads it from stdin)")
       ("dry-run,n", po::bool_switch(), "print the change plan (every step, in order) and change nothing")
       ("local", po::bool_switch(), "multi-host lab: only this host's part (the other hosts are left alone)")
-      ("file-name", po::value<std::string>()->default_value("<stdin>"),
+      ("source-name", po::value<std::string>()->default_value("<stdin>")->value_name("NAME"),
        "with FILE -: the name the topology goes by in messages");
   spec.positional.add("file", 1);
   add_state_dir_option(spec);
@@ -34,7 +34,7 @@ int run_apply(const Args& args) {
   if (file == "-") {
     text = std::string(std::istreambuf_iterator<char>(std::cin), {});
     Diagnostics diags;
-    topology = topo::load_string(*text, vm["file-name"].as<std::string>(), diags);
+    topology = topo::load_string(*text, vm["source-name"].as<std::string>(), diags);
     if (!diags.all().empty()) std::cerr << diags.render(*text);
   } else {
     topology = load_topology(file);

@@ -114,7 +114,7 @@ std::vector<PartRun> apply_parts(const topo::Lab& lab, int self, const std::vect
   std::vector<int> far;
   for (int h : hosts)
     if (h != self) far.push_back(h);
-  std::vector<std::string> args = {"apply", "-", "--local", "--file-name", file};
+  std::vector<std::string> args = {"apply", "-", "--local", "--source-name", file};
   if (dry_run) args.push_back("--dry-run");
   std::vector<cluster::RemoteResult> remote;
   std::thread t([&] {
