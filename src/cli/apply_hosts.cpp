@@ -175,8 +175,11 @@ bool sticky_placement(const WholeLab& running, const topo::Lab& target, std::map
     if (b_names == a_names) continue;
     std::cerr << fmt::format(
         "netlab: apply: bridge {} would span hosts {} instead of {}: apply does not change which hosts a bridge "
-        "spans (its VXLAN port and flooding entries on each); destroy and deploy the lab to change that\n",
-        name, a_names.empty() ? "none" : join(a_names, ", "), b_names.empty() ? "none" : join(b_names, ", "));
+        "spans (its VXLAN port and flooding entries on each); destroy and deploy the lab to change that{}\n",
+        name, a_names.empty() ? "none" : join(a_names, ", "), b_names.empty() ? "none" : join(b_names, ", "),
+        a_names.size() > b_names.size() && !b_names.empty()
+            ? fmt::format(" (or pin its new nodes with host = to one of {})", join(b_names, ", "))
+            : "");
     return false;
   }
   for (size_t o = 0; o < running.lab.bridges.size(); ++o)
