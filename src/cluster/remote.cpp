@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <spawn.h>
@@ -87,7 +89,8 @@ int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
-RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::string>& args) {
+RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::string>& args,
+                     const std::string* input) {
   RemoteResult r;
   r.host = index;
   std::vector<std::string> argv = ssh_argv(h, args, control_dir_exists());
@@ -102,12 +105,45 @@ RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::stri
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  int in[2] = {-1, -1};
+  if (input) {
+    if (pipe2(in, O_CLOEXEC) < 0) {
+      int e = errno;
+      close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+      throw Error(e, "creating a pipe for ssh to host {}", h.name);
+    }
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  }
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   close(out[1]);
   close(err[1]);
+  if (input) close(in[0]);
+  // The input goes in from a thread of its own (the remote command may answer
+  // before it has read all of it); a closed pipe is EPIPE there, not SIGPIPE.
+  std::thread feeder;
+  if (input && rc == 0) {
+    feeder = std::thread([fd = in[1], input] {
+      sigset_t pipe_set;
+      sigemptyset(&pipe_set);
+      sigaddset(&pipe_set, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+      size_t done = 0;
+      while (done < input->size()) {
+        ssize_t n = write(fd, input->data() + done, input->size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      close(fd);
+      // A SIGPIPE left pending on this thread dies with it (blocked, never delivered).
+    });
+  } else if (input) {
+    close(in[1]);
+  }
   if (rc != 0) {
     close(out[0]), close(err[0]);
     r.exit_code = 255;
@@ -140,6 +176,7 @@ RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::stri
   }
   for (const auto& f : fds)
     if (f.fd >= 0) close(f.fd);
+  if (feeder.joinable()) feeder.join();
   r.exit_code = wait_exit(pid);
   return r;
 }
@@ -257,13 +294,14 @@ int run_attached(const topo::Host& h, const std::vector<std::string>& args, bool
 }
 
 std::vector<RemoteResult> run_on_hosts(const topo::Lab& lab, const std::vector<int>& hosts,
-                                       const std::vector<std::vector<std::string>>& args_per_host) {
+                                       const std::vector<std::vector<std::string>>& args_per_host,
+                                       const std::string* input) {
   std::vector<RemoteResult> results(hosts.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < hosts.size(); ++i)
     threads.emplace_back([&, i] {
       try {
-        results[i] = run_one(lab.hosts[hosts[i]], hosts[i], args_per_host[i]);
+        results[i] = run_one(lab.hosts[hosts[i]], hosts[i], args_per_host[i], input);
       } catch (const Error& e) {
         results[i] = {hosts[i], 255, std::string(e.what()) + "\n", "", std::string(e.what()) + "\n"};
       }

@@ -66,7 +66,9 @@ class RemoteProcess {
 };
 
 /// Runs netlab with args_for(host) on every host in `hosts`, in parallel; waits for all.
+/// `input`: written to each remote command's stdin (then closed); null: /dev/null.
 std::vector<RemoteResult> run_on_hosts(const topo::Lab& lab, const std::vector<int>& hosts,
-                                       const std::vector<std::vector<std::string>>& args_per_host);
+                                       const std::vector<std::vector<std::string>>& args_per_host,
+                                       const std::string* input = nullptr);
 
 }  // namespace netlab::cluster

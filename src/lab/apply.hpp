@@ -28,6 +28,9 @@ struct ApplyOptions {
   /// A signal number set asynchronously (SIGINT from the CLI): seen before each phase
   /// and after the last, it stops the deploy and rolls back; the cause is Error(EINTR).
   const std::atomic<int>* cancel = nullptr;
+  /// apply: the topology text saved as the lab's (FILE read from stdin, or a
+  /// multi-host lab's pinned file); unset: the text of the target's file.
+  std::optional<std::string> topology_text;
 };
 
 /// Thrown when deploy failed and was rolled back: what() is the cause, plus the

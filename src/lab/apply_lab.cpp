@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cluster/part.hpp"
 #include "lab/journal.hpp"
 #include "lab/state.hpp"
 #include "topology/parse.hpp"
@@ -57,8 +58,8 @@ Running read_running(const std::string& name, const HostFacts& facts) {
   try {
     // The diff needs the interface indexes, the nodes' inits and the host's identities only.
     r.journal = load_journal(journal_path(facts, name), [](std::string_view op) {
-      return op == "create_node_netns" || op == "create_bridge" || op == "create_veth" || op == "start_node" ||
-             op == "node_started" || op == "set_host_sysctl";
+      return op == "create_node_netns" || op == "create_bridge" || op == "create_veth" || op == "create_vxlan" ||
+             op == "start_node" || op == "node_started" || op == "set_host_sysctl";
     });
   } catch (const Error& e) {
     if (e.errnum() == ENOENT)
@@ -77,6 +78,13 @@ Running read_running(const std::string& name, const HostFacts& facts) {
     throw Error(ENOENT, "lab {}: the topology it runs ({}) cannot be read back: {}", name,
                 saved_topology_path(facts, name), diags.render());
   r.lab = std::move(*saved);
+  // One host's part of a multi-host lab: the saved file is the whole lab, the
+  // journal built this host's part of it (as deploy --host computed it).
+  if (std::string part = read_part_host(facts, name); !part.empty() && !r.lab.hosts.empty()) {
+    int h = r.lab.find_host(part);
+    if (h < 0) throw Error(ENOENT, "lab {}: the topology it runs has no host {} (this host's part)", name, part);
+    r.lab = cluster::host_part(r.lab, h);
+  }
   return r;
 }
 
@@ -249,7 +257,7 @@ ApplyResult apply_lab(const topo::Lab& target, const HostFacts& facts, const Bac
     t = now;
     c = cpu;
   };
-  std::string text = topology_text(target);
+  std::string text = options.topology_text ? *options.topology_text : topology_text(target);
   if (!result.recovered && runs_already(facts, target.name, target.file, text)) {
     lap("comparing the file with the topology the lab runs (the same)");
     result.seconds = seconds_since(t0);

@@ -78,6 +78,8 @@ IfMap running_ifindexes(const std::vector<Action>& journal) {
     } else if (auto* v = std::get_if<CreateVeth>(&a)) {
       if (v->a_ifindex) m.idx[{v->a_ns, v->a_name}] = v->a_ifindex;
       if (v->b_ifindex) m.idx[{v->b_ns, v->b_name}] = v->b_ifindex;
+    } else if (auto* x = std::get_if<CreateVxlan>(&a)) {
+      if (x->ifindex) m.idx[{x->ns, x->name}] = x->ifindex;
     }
   }
   return m;
@@ -120,6 +122,7 @@ struct View {
   ApplyNft* host_nft = nullptr;
   SetHostSysctl* host_sysctl = nullptr;
   std::vector<std::string> host_other;  // anything else there, as text (apply refuses to change it)
+  std::map<Key, CreateVxlan*> vxlans;  // multi-host: a cross-host link's device in its node
 };
 
 View view_of(Plan& p) {
@@ -166,6 +169,8 @@ View view_of(Plan& p) {
       v.start[x->node] = x;
     } else if (auto* x = std::get_if<PinNodeNetns>(&a)) {
       v.pin[x->node] = x;
+    } else if (auto* x = std::get_if<CreateVxlan>(&a)) {
+      if (x->ns != kFabricNs) v.vxlans[{x->ns, x->name}] = x;  // a spanning bridge's port: see bridge_tunnel_print
     }
   }
   return v;
@@ -190,6 +195,10 @@ void rewrite_refs(Plan& p, const IfMap& m) {
       if (host_veth(*x)) continue;
       x->a_ifindex = m.find(x->a_ns, x->a_name, x->a_ifindex);
       x->b_ifindex = m.find(x->b_ns, x->b_name, x->b_ifindex);
+    } else if (auto* x = std::get_if<CreateVxlan>(&a)) {
+      x->ifindex = m.find(x->ns, x->name, x->ifindex);
+    } else if (auto* x = std::get_if<AddFdb>(&a)) {
+      x->ifindex = m.find(x->ns, x->ifname, x->ifindex);
     }
   }
 }
@@ -271,6 +280,23 @@ std::string attachment_print(const View::HostAttachment& h) {
   return out;
 }
 
+bool same_vxlan(const CreateVxlan& a, const CreateVxlan& b) {
+  return a.vni == b.vni && a.local == b.local && a.remote == b.remote && a.port == b.port && a.mtu == b.mtu &&
+         a.learning == b.learning && a.mac == b.mac;
+}
+
+// A bridge's VXLAN port to other hosts (multi-host part), as text: "" = none.
+std::string bridge_tunnel_print(const topo::Lab& lab, const std::string& bridge) {
+  int b = lab.find_bridge(bridge);
+  if (b < 0 || !lab.bridges[static_cast<size_t>(b)].tunnel) return "";
+  const auto& br = lab.bridges[static_cast<size_t>(b)];
+  const auto& t = *br.tunnel;
+  std::string remotes;
+  for (const auto& r : t.remotes) remotes += " " + r.str();
+  return fmt::format("vni {} local {} port {} mtu {} remotes{}", t.vni, t.local.str(), t.port, br.mtu.value_or(0),
+                     remotes);
+}
+
 }  // namespace
 
 ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journal, const topo::Lab& target,
@@ -290,6 +316,28 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     throw ApplyRefused(EINVAL, "lab {}: apply cannot change what the lab does in the host's namespace here; destroy "
                                "and deploy the lab to change it",
                        target.name);
+
+  // A bridge that spans hosts: its VXLAN port and the flooding entries to each
+  // other host are left as deployed; a change of the hosts it spans (a port
+  // added on a new host, the last one removed from one) is refused.
+  {
+    std::set<std::string> names;
+    for (const auto& b : running.bridges) names.insert(b.name);
+    for (const auto& b : target.bridges) names.insert(b.name);
+    for (const auto& name : names) {
+      std::string o = bridge_tunnel_print(running, name), n = bridge_tunnel_print(target, name);
+      if (o == n || (o.empty() && n.empty())) continue;
+      const topo::Bridge* br = nullptr;
+      for (const auto* l : {&running, &target})
+        if (int b = l->find_bridge(name); b >= 0 && l->bridges[static_cast<size_t>(b)].tunnel)
+          br = &l->bridges[static_cast<size_t>(b)];
+      throw ApplyRefused(EINVAL,
+                         "lab {}: bridge {} spans hosts (a VXLAN port to {}), and apply does not change which hosts "
+                         "a bridge spans or its VXLAN port ({} -> {}): destroy and deploy the lab to change it",
+                         target.name, name, br ? br->tunnel->peer : "?", o.empty() ? "none" : o,
+                         n.empty() ? "none" : n);
+    }
+  }
 
   // Nodes.
   std::set<std::string> gone, fresh, restarted, limits_changed, image_changed;
@@ -392,6 +440,13 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     }
   }
   rename_fabric(pn, rename);
+  // Cross-host links (multi-host): a VXLAN device in its node, kept when its
+  // node stays and nothing of it changed (the peer host keeps or remakes its
+  // own end: the tunnel has no state to lose).
+  std::set<Key> kept_vx;
+  for (const auto& [k, nx] : vn.vxlans)
+    if (auto it = vo.vxlans.find(k); it != vo.vxlans.end() && !gone.count(k.first) && same_vxlan(*it->second, *nx))
+      kept_vx.insert(k);
 
   // Interface indexes of the target: running ones for what stays, fresh ones for the rest.
   IfMap cur = run_map;
@@ -411,6 +466,9 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
       cur.idx[{v->a_ns, v->a_name}] = v->a_ifindex;
       v->b_ifindex = cur.allocate(v->b_ns, false);
       cur.idx[{v->b_ns, v->b_name}] = v->b_ifindex;
+    } else if (auto* x = std::get_if<CreateVxlan>(&a); x && x->ns != kFabricNs && !kept_vx.count({x->ns, x->name})) {
+      x->ifindex = cur.allocate(x->ns, false);
+      cur.idx[{x->ns, x->name}] = x->ifindex;
     }
   }
   rewrite_refs(pn, cur);
@@ -422,6 +480,12 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     kept_ends.insert({v.a_ns, v.a_name});
     kept_ends.insert({v.b_ns, v.b_name});
   }
+  for (const auto& k : kept_vx) kept_ends.insert(k);
+  std::vector<const CreateVxlan*> old_vx, new_vx;  // not kept, in plan order
+  for (const auto& [k, x] : vo.vxlans)
+    if (!kept_vx.count(k)) old_vx.push_back(x);
+  for (const auto& [k, x] : vn.vxlans)
+    if (!kept_vx.count(k)) new_vx.push_back(x);
   std::vector<const CreateVeth*> old_links, new_links;  // not kept, in plan order
   for (const auto& a : po.actions)
     if (auto* v = std::get_if<CreateVeth>(&a); v && !host_veth(*v) && !kept.count(link_key(v->label))) old_links.push_back(v);
@@ -446,6 +510,8 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     churned.insert(v->a_ns);
     if (is_node(v->b_ns)) churned.insert(v->b_ns);
   }
+  for (const auto* x : old_vx) churned.insert(x->ns);
+  for (const auto* x : new_vx) churned.insert(x->ns);
   for (const auto& k : kept_ends) {
     if (!is_node(k.first)) continue;
     for (const auto* a : prefixes(vo, k))
@@ -531,6 +597,12 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
     for (const auto* a : h.addrs) revert.push_back(Action(*a));
     step(Undo(DeleteLink{kHostNs, h.veth->b_name, alias, ifindex}), std::move(revert));
   }
+  for (const auto* x : old_vx) {
+    std::vector<Op> revert{Action(*x)};
+    for (const auto* a : prefixes(vo, {x->ns, x->name})) revert.push_back(Action(*a));
+    if (const AddQdisc* q = impairment(vo, {x->ns, x->name})) revert.push_back(Action(*q));
+    step(Change(DelLink{x->ns, x->name, x->ifindex}), std::move(revert));
+  }
   // f. Nodes that go: recreated ones here, removed ones at the end (a failure
   //    before then leaves their processes running).
   auto tear_down = [&](const topo::Node& n) {
@@ -564,6 +636,7 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
   // picks) is completed when the step runs (apply_lab.cpp).
   for (const auto& [label, h] : vn.attachments)
     if (!kept_attachments.count(label) && h.veth) step(Action(*h.veth));
+  for (const auto* x : new_vx) step(Action(*x), {Change(DelLink{x->ns, x->name, x->ifindex})});
   for (const auto& m : target.nodes)
     if (fresh.count(m.name)) step(Action(*vn.lo[m.name]));
   for (const auto* v : new_links)

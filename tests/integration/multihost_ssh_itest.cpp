@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "support/simulated_hosts.hpp"
@@ -107,6 +108,7 @@ class RealSshMultiHostTest : public MultiHostTest {
       text.replace(text.find(a), a.size(), a + "\nssh = \"root@192.0.2.1" + std::to_string(i) + "\"");
     }
     file_ = write_topology(dir_, "ssh.toml", text + kChecks);
+    plain_ = text;
   }
 
   void TearDown() override {
@@ -184,9 +186,56 @@ class RealSshMultiHostTest : public MultiHostTest {
     return false;
   }
 
-  std::string ssh_;
+  // Every node's pid, from inspect of the whole lab on host i.
+  std::map<std::string, int> pids(int i) {
+    std::map<std::string, int> out;
+    auto j = nlohmann::json::parse(user_on(i, "inspect " + lab_ + " --json", false).out, nullptr, false);
+    if (j.is_object())
+      for (auto& n : j["nodes"]) out[n.value("name", "")] = n.value("pid", 0);
+    return out;
+  }
+
+  // What the kernel of host i holds for each node of the lab there: its
+  // interfaces (name, kind, VXLAN id and remote, addresses) and routes, free of
+  // interface indexes (a link made again has a new one).
+  std::string kernel_view(int i) {
+    std::string out;
+    std::string pins = on(i, "ls /run/netns");
+    for (size_t start = 0, end; (end = pins.find('\n', start)) != std::string::npos; start = end + 1) {
+      std::string pin = pins.substr(start, end - start);
+      if (pin.rfind(lab_ + "-", 0) != 0) continue;
+      std::string ns = "/proc/" + std::to_string(holder_[i]) + "/root/run/netns/" + pin;
+      out += pin + ":\n";
+      auto addrs = nlohmann::json::parse(run_shell("nsenter --net=" + ns + " ip -j -d addr show"), nullptr, false);
+      for (auto& l : addrs) {
+        out += "  " + l.value("ifname", "?");
+        if (l.contains("linkinfo")) {
+          auto& li = l["linkinfo"];
+          out += " " + li.value("info_kind", "");
+          if (li.contains("info_data") && li.value("info_kind", "") == "vxlan")
+            out += " id " + std::to_string(li["info_data"].value("id", 0)) + " remote " +
+                   li["info_data"].value("remote", "") + " mtu " + std::to_string(l.value("mtu", 0));
+        }
+        for (auto& a : l["addr_info"])
+          if (a.value("scope", "") != "link") out += " " + a.value("local", "") + "/" + std::to_string(a.value("prefixlen", 0));
+        out += "\n";
+      }
+      auto routes = nlohmann::json::parse(run_shell("nsenter --net=" + ns + " ip -j route show"), nullptr, false);
+      for (auto& r : routes) out += "  route " + r.value("dst", "") + " via " + r.value("gateway", "") + " dev " + r.value("dev", "") + "\n";
+    }
+    return out;
+  }
+
+  std::string ssh_, plain_;  // plain_: the lab with ssh targets, without checks
   pid_t sshd_[4] = {0, 0, 0, 0};
 };
+
+std::string sub(std::string text, const std::string& from, const std::string& to) {
+  size_t p = text.find(from);
+  if (p == std::string::npos) ADD_FAILURE() << "no " << from << " in the topology";
+  else text.replace(p, from.size(), to);
+  return text;
+}
 
 TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDestroysTheWholeLab) {
   // deploy: every part over ssh, from h1.
@@ -291,10 +340,11 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
     EXPECT_NE(tc.find("rate 10Mbit"), std::string::npos) << node << ": " << tc;
   }
 
-  // apply: refused, clearly, for a multi-host lab; nothing changes.
+  // apply of the file the lab runs: every host's part already matches it.
   r = user_on(1, "apply " + file_);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("spans several hosts"), std::string::npos) << r.out;
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  for (const char* h : {"h1", "h2", "h3"})
+    EXPECT_NE(r.out.find(std::string("host ") + h + ": lab " + lab_ + " already matches"), std::string::npos) << r.out;
 
   // destroy from another host (h2): nothing of the lab is left on any host.
   r = user_on(2, "destroy --lab " + lab_);
@@ -352,6 +402,108 @@ TEST_F(RealSshMultiHostTest, AFailingPartRollsBackEveryPartAndDestroyFileFromAny
   for (int i = 1; i <= 3; ++i) {
     EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
     EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
+  }
+}
+
+// apply from h1 of an edit that adds a node on h3 linked across hosts to r1
+// (h1), changes a1's address, removes the r2-r3 link (both of its VXLAN ends),
+// and pins no running node (they stay where they run). First the same edit
+// with a route h3's kernel refuses: every part is as before. A bridge that
+// would span fewer hosts is refused. Then the edit itself, read back from
+// each host's kernel; then destroy from h2 leaves nothing.
+TEST_F(RealSshMultiHostTest, ApplyFromOneHostChangesEveryPartAndAFailingPartLeavesEveryPartAsBefore) {
+  std::string base = plain_;
+  auto r = user_on(1, "deploy " + write_topology(dir_, "base.toml", base));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::string edit = base;
+  for (const char* h : {"h1", "h2", "h3"})
+    for (size_t p; (p = edit.find(std::string("host = \"") + h + "\"\n")) != std::string::npos;) edit.erase(p, 12);
+  edit = sub(edit, "interfaces.eth0 = \"10.0.12.1/24\"", "interfaces = { eth0 = \"10.0.12.1/24\", eth1 = \"10.0.14.1/24\" }");
+  edit = sub(edit, "interfaces = { eth0 = \"10.0.12.2/24\", eth1 = \"10.0.23.1/24\" }", "interfaces.eth0 = \"10.0.12.2/24\"");
+  edit = sub(edit, "interfaces.eth0 = \"10.0.23.2/24\"\nroutes = [{ to = \"10.0.12.0/24\", via = \"10.0.23.1\" }]\n", "");
+  edit = sub(edit, "192.168.50.1/24", "192.168.50.11/24");
+  edit = sub(edit, "[[links]]\nendpoints = [\"r2:eth1\", \"r3:eth0\"]\n", "");
+  edit += "[[links]]\nendpoints = [\"r1:eth1\", \"r4:eth0\"]\n[nodes.r4]\nhost = \"h3\"\ninterfaces.eth0 = \"10.0.14.4/24\"\n";
+  std::string bad = edit + "routes = [{ to = \"10.0.99.0/24\", via = \"10.0.14.1\" }, { to = \"10.0.99.0/24\", via = \"10.0.14.2\" }]\n";
+  std::string edited = write_topology(dir_, "edit.toml", edit);
+
+  auto pids_before = pids(1);
+  ASSERT_EQ(pids_before.size(), 6u);
+  std::string views_before[4];
+  for (int i = 1; i <= 3; ++i) views_before[i] = kernel_view(i);
+  EXPECT_NE(views_before[2].find("eth1 vxlan"), std::string::npos) << views_before[2];
+  std::string saved_before = on(2, "cat /run/netlab/" + lab_ + "/topology.toml");
+
+  // --dry-run: each host's plan, prefixed by its host; nothing changes.
+  r = user_on(1, "apply " + edited + " --dry-run", false);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("h1: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("create_vxlan       vxlan r4:eth0 <-> r1:eth1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("h2: "), std::string::npos) << r.out;
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(kernel_view(i), views_before[i]) << "host h" << i;
+
+  // The kernel of h3 refuses r4's second route to 10.0.99.0/24: h3's part rolls
+  // itself back, h1's and h2's are given the previous topology again.
+  r = user_on(1, "apply " + write_topology(dir_, "bad.toml", bad));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("host h3 (root@192.0.2.13): its part failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("EEXIST"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("restoring the previous topology of lab " + lab_ + " on h1, h2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("every part of lab " + lab_ + " is as it was"), std::string::npos) << r.out;
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(kernel_view(i), views_before[i]) << "host h" << i;
+  EXPECT_EQ(pids(1), pids_before);
+  EXPECT_EQ(on(2, "cat /run/netlab/" + lab_ + "/topology.toml"), saved_before);
+  EXPECT_TRUE(ping_from(1, "r1", "10.0.23.2"));
+
+  // A3 and its port gone: lan would no longer reach h3: refused, naming the bridge.
+  std::string shrink = sub(sub(edit, "[[links]]\nendpoints = [\"a3:eth0\", \"lan\"]\n", ""),
+                           "[nodes.a3]\ninterfaces.eth0 = \"192.168.50.3/24\"\n", "");
+  r = user_on(1, "apply " + write_topology(dir_, "shrink.toml", shrink));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("bridge lan would span hosts h1, h2 instead of h1, h2, h3"), std::string::npos) << r.out;
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(kernel_view(i), views_before[i]) << "host h" << i;
+
+  // The edit itself.
+  r = user_on(1, "apply " + edited);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("lab " + lab_ + " applied on 3 hosts"), std::string::npos) << r.out;
+  auto pids_after = pids(1);
+  EXPECT_EQ(pids_after.size(), 7u);
+  for (const auto& [node, pid] : pids_before) EXPECT_EQ(pids_after[node], pid) << node << " was restarted";
+  EXPECT_EQ(on(1, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a1\n" + lab_ + "-r1\n");
+  EXPECT_EQ(on(2, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a2\n" + lab_ + "-r2\n");
+  EXPECT_EQ(on(3, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a3\n" + lab_ + "-r3\n" + lab_ + "-r4\n");
+  std::string v1 = kernel_view(1), v2 = kernel_view(2), v3 = kernel_view(3);
+  EXPECT_NE(v1.find("eth1 vxlan id "), std::string::npos) << v1;
+  EXPECT_NE(v1.find("remote 192.0.2.13 mtu 1450 10.0.14.1/24"), std::string::npos) << v1;
+  EXPECT_NE(v1.find("192.168.50.11/24"), std::string::npos) << v1;
+  EXPECT_EQ(v1.find("192.168.50.1/24"), std::string::npos) << v1;
+  EXPECT_EQ(v2.find("eth1"), std::string::npos) << v2;   // r2's end of the removed link
+  EXPECT_NE(v3.find(lab_ + "-r4:\n  lo 127.0.0.1/8 ::1/128\n  eth0 vxlan id "), std::string::npos) << v3;
+  EXPECT_NE(v3.find("remote 192.0.2.11 mtu 1450 10.0.14.4/24"), std::string::npos) << v3;
+  EXPECT_EQ(v3.find("10.0.23."), std::string::npos) << v3;  // r3's end of the removed link
+  // Each host saved the file with every node's host written out.
+  std::string saved = on(2, "cat /run/netlab/" + lab_ + "/topology.toml");
+  EXPECT_NE(saved.find("host = 'h3'"), std::string::npos) << saved;
+  EXPECT_NE(saved.find("host = 'h2'"), std::string::npos) << saved;
+  EXPECT_EQ(saved, on(3, "cat /run/netlab/" + lab_ + "/topology.toml"));
+  EXPECT_TRUE(ping_from(1, "r1", "10.0.14.4"));
+  EXPECT_TRUE(ping_from(3, "r4", "10.0.14.1"));
+  EXPECT_TRUE(ping_from(3, "a3", "192.168.50.11"));
+  EXPECT_TRUE(ping_from(1, "r1", "10.0.12.2"));
+  EXPECT_FALSE(ping_from(1, "r1", "10.0.23.2"));
+  // Applied again: nothing to change anywhere.
+  r = user_on(1, "apply " + edited);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("steps ("), std::string::npos) << r.out;
+
+  // destroy from another host (h2): nothing of the lab is left on any host.
+  r = user_on(2, "destroy --lab " + lab_);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
+    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
+    EXPECT_EQ(links_in("/proc/" + std::to_string(holder_[i]) + "/ns/net").size(), 2u) << "host h" << i;
   }
 }
 
