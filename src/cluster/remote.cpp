@@ -65,6 +65,34 @@ std::vector<std::string> ssh_argv(const topo::Host& h, const std::vector<std::st
 
 namespace {
 
+// Reads two pipes (a command's stdout and stderr) until both are closed, then
+// closes them; `both`, if given, gets everything in the order it came.
+void drain_pipes(int out_fd, int err_fd, std::string& out, std::string& err, std::string* both) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* into[2] = {&out, &err};
+  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        continue;
+      }
+      into[i]->append(buf, static_cast<size_t>(n));
+      if (both) both->append(buf, static_cast<size_t>(n));
+    }
+  }
+  for (const auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+}
+
 // ssh exits at once (255) when the ControlPath's directory is missing, as
 // ~/.ssh is on a fresh account: then each command gets a connection of its
 // own (nothing is created in the user's home for netlab's sake).
@@ -152,30 +180,7 @@ RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::stri
   }
   // Both pipes until both are closed: a remote command that fills one while
   // we wait on the other would block.
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* into[2] = {&r.out, &r.err};
-  for (int open = 2; open > 0;) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[4096];
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-        continue;
-      }
-      into[i]->append(buf, static_cast<size_t>(n));
-      r.output.append(buf, static_cast<size_t>(n));
-    }
-  }
-  for (const auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
+  drain_pipes(out[0], err[0], r.out, r.err, &r.output);
   if (feeder.joinable()) feeder.join();
   r.exit_code = wait_exit(pid);
   return r;
@@ -253,28 +258,7 @@ RemoteResult RemoteProcess::finish() {
   r.host = host_;
   close_stdin();
   // Both pipes to their end (a full stderr pipe would block the remote side).
-  pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
-  std::string* into[2] = {&all_out_, &r.err};
-  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[4096];
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        continue;
-      }
-      into[i]->append(buf, static_cast<size_t>(n));
-    }
-  }
-  for (const auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
+  drain_pipes(out_, err_, all_out_, r.err, nullptr);
   out_ = err_ = -1;
   r.out = all_out_;
   r.output = all_out_ + r.err;
