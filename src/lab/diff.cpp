@@ -224,6 +224,7 @@ std::string init_print(const topo::Node& n) {
   nlohmann::json j;
   j["image"] = n.image.str();
   for (const auto& b : n.binds) j["binds"].push_back({b.host_path, b.node_path, b.read_only});
+  if (!n.sysfs) j["sysfs"] = false;
   return j.dump();
 }
 
@@ -631,7 +632,15 @@ ChangePlan diff_labs(const topo::Lab& running, const std::vector<Action>& journa
   // h. New namespaces, veths, link setup.
   for (const auto& m : target.nodes)
     if (fresh.count(m.name)) step(Action(*vn.netns[m.name]));
-  for (const auto* v : new_links) step(Action(*v), {Change(DelLink{v->a_ns, v->a_name, v->a_ifindex})});
+  // A new link's revert deletes it through an end whose namespace was there
+  // before: a new node's namespace may be unreachable when the revert runs (an
+  // apply killed before its pins), and the kernel tears an unreachable
+  // namespace down later, its veth peers with it — a retry would find them.
+  for (const auto* v : new_links) {
+    bool by_b = fresh.count(v->a_ns) && !fresh.count(v->b_ns);
+    step(Action(*v), {by_b ? Change(DelLink{v->b_ns, v->b_name, v->b_ifindex})
+                           : Change(DelLink{v->a_ns, v->a_name, v->a_ifindex})});
+  }
   // New host attachments: the revert (the host end, by the index prepare()
   // picks) is completed when the step runs (apply_lab.cpp).
   for (const auto& [label, h] : vn.attachments)

@@ -257,6 +257,7 @@ node::NodeSpec RealBackend::node_spec(const topo::Node& n) {
   s.env = n.env;
   s.sysctls = n.sysctls;
   s.forwarding = n.forwarding;
+  s.sysfs = n.sysfs;
   for (const auto& c : n.exec) s.exec.push_back(c.argv);
   if (n.cmd) s.cmd = n.cmd->argv;
   if (n.user) s.user = std::make_pair(n.user->uid, n.user->gid);

@@ -19,6 +19,7 @@ std::string encode_spec(const NodeSpec& spec) {
       {"env", spec.env},
       {"sysctls", spec.sysctls},
       {"forwarding", spec.forwarding},
+      {"sysfs", spec.sysfs},
       {"exec", spec.exec},
       {"cmd", spec.cmd},
       {"sys_admin", spec.sys_admin},
@@ -43,6 +44,7 @@ NodeSpec decode_spec(std::string_view message) {
   j.at("env").get_to(s.env);
   j.at("sysctls").get_to(s.sysctls);
   j.at("forwarding").get_to(s.forwarding);
+  if (j.contains("sysfs")) j["sysfs"].get_to(s.sysfs);
   j.at("exec").get_to(s.exec);
   j.at("cmd").get_to(s.cmd);
   j.at("sys_admin").get_to(s.sys_admin);

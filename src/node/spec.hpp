@@ -38,6 +38,7 @@ struct NodeSpec {
   std::map<std::string, std::string> env;
   std::map<std::string, std::string> sysctls;
   bool forwarding = false;
+  bool sysfs = true;             // mount /sys (the node's network namespace's view)
   std::vector<std::vector<std::string>> exec;  // run in order before READY
   std::vector<std::string> cmd;                // empty: init just waits
   std::optional<std::pair<uint32_t, uint32_t>> user;  // uid, gid of exec/cmd

@@ -108,6 +108,10 @@ struct Node {
   Image image;
   Limits limits;
   bool forwarding = false;
+  // /sys mounted in the node (its network namespace's view). Off for labs of
+  // thousands of nodes that do not need it: each sysfs mount searches every
+  // sysfs superblock on the host (docs/performance.md).
+  bool sysfs = true;
   std::vector<Interface> interfaces;  // in file order
   std::vector<Route> routes;
   std::vector<NatRule> nat;

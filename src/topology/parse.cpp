@@ -576,7 +576,7 @@ class Parser {
     if (!t) return wrong_type(n, where, "a table");
     check_keys(*t, {"image", "hostname", "cpus", "memory", "pids", "cpu_weight", "forwarding",
                     "interfaces", "routes", "nat", "firewall", "sysctls", "exec", "cmd", "env",
-                    "binds", "userns", "privileged", "user", "ipv6", "host"},
+                    "binds", "userns", "privileged", "user", "ipv6", "host", "sysfs"},
                where);
     limits_and_image(*t, where, node);
     node.hostname = node.name;
@@ -584,6 +584,7 @@ class Parser {
     if (auto v = t->get("forwarding")) node.forwarding = boolean(*v, where + " forwarding").value_or(false);
     privileged(*t, where, node);
     if (auto v = t->get("ipv6")) node.ipv6 = boolean(*v, where + " ipv6");
+    if (auto v = t->get("sysfs")) node.sysfs = boolean(*v, where + " sysfs").value_or(node.sysfs);
     if (auto v = t->get("host")) {
       node.host = str(*v, where + " host").value_or("");
       node.host_pos = at(*v);
@@ -939,11 +940,14 @@ class Parser {
     Node defaults;
     if (auto v = root.get("defaults")) {
       if (auto t = v->as_table()) {
-        check_keys(*t, {"image", "cpus", "memory", "pids", "cpu_weight", "env", "sysctls", "ipv6", "privileged", "userns"},
+        check_keys(*t,
+                   {"image", "cpus", "memory", "pids", "cpu_weight", "env", "sysctls", "ipv6", "privileged", "userns",
+                    "sysfs"},
                    "defaults");
         limits_and_image(*t, "defaults", defaults);
         privileged(*t, "defaults", defaults);
         if (auto v = t->get("ipv6")) defaults.ipv6 = boolean(*v, "defaults ipv6");
+        if (auto v = t->get("sysfs")) defaults.sysfs = boolean(*v, "defaults sysfs").value_or(true);
       } else {
         wrong_type(*v, "defaults", "a table");
       }

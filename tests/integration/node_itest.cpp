@@ -202,6 +202,34 @@ TEST_F(NodeTest, ABusyLoopGetsItsCpuQuotaAndNoMore) {
   EXPECT_LT(cpu / wall, 0.25) << cpu << " s of CPU in " << wall << " s with cpus = 0.2";
 }
 
+TEST_F(LabTest, ANodeWithoutSysfsHasAnEmptySysAndStillItsNetwork) {
+  std::string lab = lab_prefix_ + "y";
+  deploy_ok(topology(lab, "name = \"" + lab + R"("
+[defaults]
+sysfs = false
+[nodes.a]
+interfaces.eth0 = "10.3.9.1/24"
+[nodes.b]
+sysfs = true
+interfaces.eth0 = "10.3.9.2/24"
+[[links]]
+endpoints = ["a:eth0", "b:eth0"]
+)"));
+  auto exec = [&](const std::string& node, const std::vector<std::string>& argv) {
+    std::vector<std::string> args = {"exec", lab, node, "--"};
+    args.insert(args.end(), argv.begin(), argv.end());
+    return netlab(args);
+  };
+  auto mounts = exec("a", {"cat", "/proc/mounts"});
+  ASSERT_EQ(mounts.exit_code, 0) << mounts.err;
+  EXPECT_EQ(mounts.out.find(" sysfs "), std::string::npos) << mounts.out;
+  EXPECT_EQ(exec("a", {"ls", "-A", "/sys"}).out, "");
+  EXPECT_NE(exec("b", {"cat", "/proc/mounts"}).out.find("sysfs /sys sysfs ro"), std::string::npos);
+  EXPECT_EQ(exec("b", {"ls", "/sys/class/net"}).out, "eth0\nlo\n") << "b's /sys shows its own network namespace";
+  EXPECT_EQ(exec("a", {"ping", "-c", "1", "-W", "2", "10.3.9.2"}).exit_code, 0);
+  destroy_ok(lab);
+}
+
 TEST_F(NodeTest, NoModuleLoadingNorClockSetting) {
   for (const char* node : {"a", "b"}) {
     auto status = in(node, {"cat", "/proc/1/status"});

@@ -310,8 +310,10 @@ void build_root(const NodeSpec& spec, const std::string& root, int userns_fd) {
   mkdirs(root + "/proc");
   check(::mount("proc", (root + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "mounting /proc");
   mkdirs(root + "/sys");
-  check(::mount("sysfs", (root + "/sys").c_str(), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
-        "mounting /sys");
+  // Without it (`sysfs = false`) /sys is an empty directory of the image.
+  if (spec.sysfs)
+    check(::mount("sysfs", (root + "/sys").c_str(), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+          "mounting /sys");
   if (spec.userns) mask_proc_and_sys(spec, root);
   minimal_dev(spec, root);
   tmpfs(spec, root + "/tmp", "1777", MS_NOSUID | MS_NODEV);

@@ -51,6 +51,23 @@ hostname = "bee"
   EXPECT_EQ(b.env.at("B"), "3");
 }
 
+TEST(Model, SysfsIsOnUnlessTheDefaultsOrTheNodeTurnItOff) {
+  Lab lab = must_load(R"(name = "s"
+[defaults]
+sysfs = false
+[nodes.a]
+[nodes.b]
+sysfs = true
+)");
+  ASSERT_EQ(lab.nodes.size(), 2u);
+  EXPECT_FALSE(lab.nodes[0].sysfs);
+  EXPECT_TRUE(lab.nodes[1].sysfs);
+  EXPECT_TRUE(must_load("name = \"s\"\n[nodes.a]\n").nodes[0].sysfs);
+  Diagnostics diags;
+  EXPECT_FALSE(load_string("name = \"s\"\n[nodes.a]\nsysfs = \"no\"\n", "t.toml", diags));
+  EXPECT_NE(diags.render("").find("sysfs"), std::string::npos) << diags.render("");
+}
+
 TEST(Model, IPv6IsOnWhereANodeUsesItOrAsksForIt) {
   Lab lab = must_load(R"(name = "six"
 [bridges.lan]
