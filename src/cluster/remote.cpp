@@ -110,6 +110,20 @@ std::vector<char*> c_argv(std::vector<std::string>& argv) {
   return out;
 }
 
+// Starts `cargv` (ssh) with stdin from `in_fd` (/dev/null when -1) and
+// stdout/stderr into `out_fd`/`err_fd`; posix_spawnp's result.
+int spawn_with(const std::vector<char*>& cargv, pid_t& pid, int in_fd, int out_fd, int err_fd) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (in_fd >= 0) posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc;
+}
+
 int wait_exit(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -129,24 +143,14 @@ RemoteResult run_one(const topo::Host& h, int index, const std::vector<std::stri
     close(out[0]), close(out[1]);
     throw Error(errno, "creating a pipe for ssh to host {}", h.name);
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   int in[2] = {-1, -1};
-  if (input) {
-    if (pipe2(in, O_CLOEXEC) < 0) {
-      int e = errno;
-      close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-      throw Error(e, "creating a pipe for ssh to host {}", h.name);
-    }
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  } else {
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (input && pipe2(in, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+    throw Error(e, "creating a pipe for ssh to host {}", h.name);
   }
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
+  int rc = spawn_with(cargv, pid, in[0], out[1], err[1]);
   close(out[1]);
   close(err[1]);
   if (input) close(in[0]);
@@ -198,13 +202,7 @@ RemoteProcess::RemoteProcess(const topo::Host& h, int index, const std::vector<s
     close(in[0]), close(in[1]);
     throw Error(e, "creating a pipe for ssh to host {}", h.name);
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  int rc = posix_spawnp(&pid_, cargv[0], &fa, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
+  int rc = spawn_with(cargv, pid_, in[0], out[1], err[1]);
   close(in[0]), close(out[1]), close(err[1]);
   in_ = in[1], out_ = out[0], err_ = err[0];
   if (rc != 0) {
