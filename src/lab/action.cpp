@@ -14,8 +14,8 @@ namespace netlab::lab {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CreateFabric, pin, inode)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateNodeNetns, node)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateBridge, name, ifindex, mtu)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreateVeth, label, a_ns, a_name, a_ifindex, b_ns, b_name,
-                                   b_ifindex, mtu, a_mac, b_mac, a_alias, b_alias)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CreateVeth, label, a_ns, a_name, a_ifindex, b_ns, b_name,
+                                                b_ifindex, mtu, a_mac, b_mac, a_alias, b_alias, b_up)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SetLink, ns, name, ifindex, master, master_ifindex, up, alias)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddAddress, ns, ifname, ifindex, prefix)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AddRoute, ns, to, via, dev, dev_ifindex, metric)

@@ -56,6 +56,12 @@ struct CreateVeth {
   uint32_t mtu = 0;
   std::string a_mac, b_mac;
   std::string a_alias, b_alias;  // ownership marker on host-side ends: "netlab:<lab>:<what>"
+  // The b end up right after creation, in the same batch (the a end is up at
+  // creation; the kernel cannot bring a veth's second end up in that request).
+  // For bridge ports: the kernel's link watcher walks every down device with a
+  // pending event each time a link comes up, so thousands of ports left down
+  // until the next phase made bringing them up quadratic (docs/performance.md).
+  bool b_up = false;
   // A host-side end asks for an ifindex that prepare() picked at random among
   // the free ones: with its name, the identity destroy checks before deleting.
 };

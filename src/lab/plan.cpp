@@ -149,6 +149,7 @@ Plan plan(const topo::Lab& lab, const HostFacts& facts) {
       v.b_name = fabric_end_name(a.node, a.iface, l);
       v.b_ifindex = kFabricVethIfindexBase + static_cast<uint32_t>(l);
       v.b_alias = a.str();
+      v.b_up = true;
       link_setup.push_back(SetLink{kFabricNs, v.b_name, v.b_ifindex, b.bridge,
                                    kBridgeIfindexBase + static_cast<uint32_t>(b.bridge_index), true, v.b_alias});
     } else {

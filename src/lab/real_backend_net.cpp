@@ -201,8 +201,10 @@ void RealBackend::run_links(std::span<Action> batch) {
       return it->second.fd();
     };
     size_t to = from, veths = 0;
+    std::vector<size_t> index;  // batch index of each request
     for (; to < batch.size() && veths < kVethsPerBatch; ++to) {
       auto& a = batch[to];
+      index.push_back(to);
       try {
         std::visit(Overloaded{
                        [&](const CreateBridge& x) {
@@ -221,8 +223,15 @@ void RealBackend::run_links(std::span<Action> batch) {
                          v.mtu = x.mtu;
                          b.add(nl::encode(v), "creating veth " + x.label);
                          ++veths;
+                         if (x.b_up) {  // a second request, in the b end's namespace (the socket's)
+                           if (x.b_ns != kFabricNs)
+                             throw Error(EINVAL, "{}: only an end in the lab's namespace is brought up at creation", x.label);
+                           b.add(nl::encode(nl::LinkSetSpec{x.b_name, x.b_ifindex, true, 0, 0, ""}),
+                                 "bringing up " + x.b_name);
+                           index.push_back(to);
+                         }
                        },
-                       [&](const CreateVxlan&) { vxlans.push_back(to); },
+                       [&](const CreateVxlan&) { vxlans.push_back(to); index.pop_back(); },
                        [&](const auto&) { throw Error(EINVAL, "{} is not a link action", describe(a)); },
                    },
                    a);
@@ -231,7 +240,7 @@ void RealBackend::run_links(std::span<Action> batch) {
       }
     }
     auto acks = socket(kFabricNs).commit(b);
-    throw_first(acks, kFabricNs, [&](size_t i) { return from + i; });
+    throw_first(acks, kFabricNs, [&](size_t i) { return index[i]; });
     from = to;
   }
   if (!vxlans.empty()) run_vxlans(batch, vxlans);

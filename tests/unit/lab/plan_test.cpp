@@ -119,6 +119,35 @@ TEST(Plan, NamesDeriveFromTheLab) {
   EXPECT_EQ(host_nft_table("lab1"), "netlab_lab1");
 }
 
+// A bridge port comes up in the request after its creation, not a phase later:
+// ports left down in thousands made the kernel's link watcher quadratic.
+TEST(Plan, BridgePortsComeUpRightAfterCreationAndNodeEndsWithTheirNode) {
+  Diagnostics diags;
+  auto lab = topo::load_string(R"(name = "up"
+[bridges.sw]
+[nodes.a]
+[nodes.b]
+[nodes.c]
+[[links]]
+endpoints = ["a:eth0", "b:eth0"]
+[[links]]
+endpoints = ["sw", "c:eth0"]
+)", "up.toml", diags);
+  ASSERT_TRUE(lab) << diags.render();
+  std::vector<std::pair<std::string, bool>> veths;
+  for (const auto& a : plan(*lab, HostFacts{}).actions)
+    if (auto* v = std::get_if<CreateVeth>(&a)) {
+      veths.emplace_back(v->b_ns + ":" + v->b_name, v->b_up);
+      nlohmann::json j = a;
+      EXPECT_EQ(std::get<CreateVeth>(action_from_json(j)).b_up, v->b_up);
+    }
+  EXPECT_EQ(veths, (std::vector<std::pair<std::string, bool>>{{"b:eth0", false}, {std::string(kFabricNs) + ":c_eth0", true}}));
+  // A journal written before the field existed still reads (as not up at once).
+  nlohmann::json old = Action(CreateVeth{});
+  old.erase("b_up");
+  EXPECT_FALSE(std::get<CreateVeth>(action_from_json(old)).b_up);
+}
+
 }  // namespace
 }  // namespace netlab::lab
 
