@@ -290,6 +290,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
   const size_t window = node_window();
   size_t awaited = 0;
   std::vector<std::pair<std::string, int>> exec_failures;
+  node::Starter starter;  // one exec'd netlab-init forks the phase's inits
   auto await_until = [&](size_t in_flight) {
     while (started.size() - awaited > in_flight) {
       size_t end = std::min(started.size(), awaited + std::max<size_t>(1, window / 2));
@@ -332,7 +333,7 @@ void RealBackend::run_nodes(std::span<Action> batch) {
                      [&](StartNode& s) {
                        const auto& n = lab_->nodes[s.node_index];
                        await_until(window - 1);
-                       started.push_back(node::start_node(node_spec(n), cgroups()));
+                       started.push_back(starter.start(node_spec(n), cgroups()));
                        started_index.push_back(i);
                        s.pid = started.back().pid;
                        s.start_time = started.back().start_time;

@@ -1,7 +1,14 @@
-// The protocol between netlab and a node's init (netlab-init, src/node/init/),
-// which netlab execs in the node's new namespaces:
+// The protocol between netlab and a node's init (netlab-init, src/node/init/).
+// For a batch of node starts netlab execs one netlab-init, the zygote:
 //
-//   netlab-init NODE RELEASE_FD READY_FD NETNS_FD
+//   netlab-init --zygote SOCKET_FD
+//
+// SOCKET_FD is a seqpacket socket. For each node netlab sends one
+// ZygoteRequest with three descriptors (SCM_RIGHTS): RELEASE_FD, READY_FD,
+// NETNS_FD. The zygote clones a child into new PID, mount, UTS and IPC
+// namespaces with CLONE_PARENT (netlab's child, not the zygote's) and answers
+// with a ZygoteReply and, when the clone worked, the child's pidfd. The zygote
+// exits when netlab closes the socket. The child is the node's init:
 //
 // On RELEASE_FD (a stream socket) the init first reads the spec (a 4-byte
 // length in host order, then encode_spec's message), then blocks for one byte
@@ -33,6 +40,17 @@ struct ReadyMessage {
   int32_t errnum = 0;         // errno of the failed step
   int32_t exec_failures = 0;  // exec commands that exited non-zero
   char step[200] = {};        // what failed, e.g. "mounting overlay on /run/netlab/x/root"
+};
+
+/// One node start asked of the zygote (with its three descriptors).
+struct ZygoteRequest {
+  char node[64] = {};  // the node's name, for an error before its spec is read
+};
+
+/// The zygote's answer: the child's pid (in netlab's PID namespace) or -1 and errno.
+struct ZygoteReply {
+  int32_t pid = -1;
+  int32_t errnum = 0;
 };
 
 inline constexpr const char* kInitProgram = "netlab-init";

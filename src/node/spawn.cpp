@@ -18,11 +18,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
 #include "node/init.hpp"
 #include "util/strings.hpp"
@@ -31,18 +33,15 @@ namespace netlab::node {
 
 namespace {
 
-constexpr uint64_t kNodeNamespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-
-// Descriptor numbers, reserved while the table is still small, where the
-// parent puts what one child keeps (release pipe, status pipe, netns) just
-// before cloning it. The child then leaves the shared table with
-// close_range(top + 1, ~0, CLOSE_RANGE_UNSHARE): the kernel copies only the few
-// descriptors below, and nothing of the parent's is closed one by one. The
-// child is a vfork child: when clone returns it has its own table, and the
-// slots are emptied for the next one.
+// A descriptor number, reserved while the table is still small, where the
+// parent puts what the zygote keeps (its socket) just before cloning it. The
+// child then leaves the shared table with close_range(top + 1, ~0,
+// CLOSE_RANGE_UNSHARE): the kernel copies only the few descriptors below, and
+// nothing of the parent's is closed one by one. The child is a vfork child:
+// when clone returns it has its own table, and the slot is emptied again.
 struct SpawnSlots {
-  Fd devnull;  // what the slots hold when no child needs them
-  int release = -1, ready = -1, netns = -1;
+  Fd devnull;  // what the slot holds when no child needs it
+  int release = -1;
   unsigned top = 0;  // highest reserved number
 };
 
@@ -51,11 +50,9 @@ SpawnSlots& spawn_slots() {
     SpawnSlots s;
     s.devnull = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!s.devnull) throw_errno("opening /dev/null");
-    for (int* slot : {&s.release, &s.ready, &s.netns}) {
-      *slot = ::fcntl(s.devnull.get(), F_DUPFD_CLOEXEC, 3);
-      if (*slot < 0) throw_errno("reserving descriptors for node starts");
-    }
-    s.top = static_cast<unsigned>(std::max({s.devnull.get(), s.release, s.ready, s.netns}));
+    s.release = ::fcntl(s.devnull.get(), F_DUPFD_CLOEXEC, 3);
+    if (s.release < 0) throw_errno("reserving a descriptor for node starts");
+    s.top = static_cast<unsigned>(std::max(s.devnull.get(), s.release));
     return s;
   }();
   return slots;
@@ -176,22 +173,20 @@ const std::string& init_program() {
 // a vfork child shares netlab's memory and must not allocate.
 struct ExecInit {
   const char* path = nullptr;
-  std::array<std::string, 5> args;
-  std::array<char*, 6> argv{};
+  std::array<std::string, 3> args;
+  std::array<char*, 4> argv{};
   std::array<char*, 1> envp{};
-  std::array<int, 3> keep{};  // slots that stay open across the exec
+  int keep = -1;  // the slot that stays open across the exec
   unsigned top = 0;
   int err = 0;  // set by a vfork child whose exec failed
 };
 
 // The child's last steps before the exec: leave the shared descriptor table
-// (the kernel copies only the reserved low slots), let the three slots of this
-// node survive the exec.
+// (the kernel copies only the reserved low slots), let the zygote's socket
+// survive the exec.
 bool leave_table(ExecInit& e) {
   if (::syscall(SYS_close_range, e.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0) return false;
-  for (int fd : e.keep)
-    if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) < 0) return false;
-  return true;
+  return ::fcntl(e.keep, F_SETFD, 0) == 0;
 }
 
 int exec_init(void* arg) {  // a vfork child, on its own stack
@@ -217,38 +212,69 @@ void send_all(int fd, const void* data, size_t size) {
 std::mutex g_vfork_mutex;
 alignas(64) char g_vfork_stack[64 * 1024];
 
+void send_request(int sock, const detail::ZygoteRequest& req, std::array<int, 3> fds) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
+  iovec iov{const_cast<detail::ZygoteRequest*>(&req), sizeof req};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof fds);
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof fds);
+  ssize_t n;
+  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("sending the request");
+}
+
+// The reply and the pidfd that comes with it (-1 if none).
+std::pair<detail::ZygoteReply, int> receive_reply(int sock) {
+  detail::ZygoteReply r;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{&r, sizeof r};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("reading the reply");
+  int pidfd = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+      std::memcpy(&pidfd, CMSG_DATA(c), sizeof pidfd);
+  if (n != static_cast<ssize_t>(sizeof r)) {
+    if (pidfd >= 0) ::close(pidfd);
+    throw Error(EPIPE, "it exited");
+  }
+  return {r, pidfd};
+}
+
 }  // namespace
 
-Started clone_node(const NodeSpec& spec) {
-  const std::string& program = init_program();
-  int release[2], ready[2];
-  // The release channel is a socket: a send to a node that died fails with
-  // EPIPE instead of raising SIGPIPE in netlab (or in a test using the API).
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0)
-    throw_errno("node {}: creating its release channel", spec.name);
-  if (::pipe2(ready, O_CLOEXEC) < 0) {
-    ::close(release[0]);
-    ::close(release[1]);
-    throw_errno("node {}: creating its status pipe", spec.name);
-  }
-  Fd release_r(release[0]), release_w(release[1]), ready_r(ready[0]), ready_w(ready[1]);
-  std::string message = encode_spec(spec);
-  auto size = static_cast<uint32_t>(message.size());
+Starter::Starter() = default;
 
+Starter::~Starter() { stop_zygote(); }
+
+void Starter::start_zygote() {
+  const std::string& program = init_program();
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("creating the node starter's socket");
+  Fd mine(sv[0]), theirs(sv[1]);
   SpawnSlots& slots = spawn_slots();
-  fill_slot(release_r.get(), slots.release);
-  fill_slot(ready_w.get(), slots.ready);
-  fill_slot(spec.netns_fd, slots.netns);
-  auto empty_slots = [&] {
-    for (int slot : {slots.release, slots.ready, slots.netns}) fill_slot(slots.devnull.get(), slot);
-  };
+  fill_slot(theirs.get(), slots.release);
 
   ExecInit e;
   e.path = program.c_str();
-  e.args = {detail::kInitProgram, spec.name, std::to_string(slots.release), std::to_string(slots.ready),
-            std::to_string(slots.netns)};
+  e.args = {detail::kInitProgram, "--zygote", std::to_string(slots.release)};
   for (size_t i = 0; i < e.args.size(); ++i) e.argv[i] = e.args[i].data();
-  e.keep = {slots.release, slots.ready, slots.netns};
+  e.keep = slots.release;
   e.top = slots.top;
 
   int pidfd = -1;
@@ -262,28 +288,71 @@ Started clone_node(const NodeSpec& spec) {
     std::lock_guard lock(g_vfork_mutex);
     ::pthread_sigmask(SIG_SETMASK, &all, &old);  // no netlab handler may run in the child
     pid = ::clone(exec_init, g_vfork_stack + sizeof g_vfork_stack,
-                  static_cast<int>(kNodeNamespaces | CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD) | SIGCHLD, &e,
-                  &pidfd);
+                  static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD) | SIGCHLD, &e, &pidfd);
     clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
-  if (pid < 0) {
-    empty_slots();
-    throw Error(clone_errno, "node {}: clone into new namespaces", spec.name);
-  }
-  empty_slots();  // the child has its own table now
+  fill_slot(slots.devnull.get(), slots.release);  // the child has its own table now
+  if (pid < 0) throw Error(clone_errno, "starting the node starter {}", program);
   if (e.err) {
     siginfo_t info{};
     ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
     ::close(pidfd);
-    throw Error(e.err, "node {}: executing {}", spec.name, program);
+    throw Error(e.err, "executing {}", program);
+  }
+  pid_ = pid;
+  pidfd_ = Fd(pidfd);
+  sock_ = std::move(mine);
+}
+
+void Starter::stop_zygote() noexcept {
+  if (!pidfd_) return;
+  sock_.reset();  // the zygote reads end of file and exits
+  siginfo_t info{};
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0 && errno == EINTR) {
+  }
+  pidfd_.reset();
+  pid_ = 0;
+}
+
+Started Starter::clone(const NodeSpec& spec) {
+  if (!sock_) start_zygote();
+  int release[2], ready[2];
+  // The release channel is a socket: a send to a node that died fails with
+  // EPIPE instead of raising SIGPIPE in netlab (or in a test using the API).
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0)
+    throw_errno("node {}: creating its release channel", spec.name);
+  if (::pipe2(ready, O_CLOEXEC) < 0) {
+    ::close(release[0]);
+    ::close(release[1]);
+    throw_errno("node {}: creating its status pipe", spec.name);
+  }
+  Fd release_r(release[0]), release_w(release[1]), ready_r(ready[0]), ready_w(ready[1]);
+
+  detail::ZygoteRequest req;
+  std::snprintf(req.node, sizeof req.node, "%s", spec.name.c_str());
+  detail::ZygoteReply reply;
+  int pidfd = -1;
+  try {
+    send_request(sock_.get(), req, {release_r.get(), ready_w.get(), spec.netns_fd});
+    std::tie(reply, pidfd) = receive_reply(sock_.get());
+  } catch (Error& e) {
+    pid_t zygote = pid_;
+    stop_zygote();  // the next start begins a new one
+    throw e.wrap(fmt::format("node {}: netlab's node starter ({}, pid {})", spec.name, init_program(), zygote));
+  }
+  if (reply.pid <= 0 || pidfd < 0) {
+    if (pidfd >= 0) ::close(pidfd);
+    throw Error(reply.errnum ? reply.errnum : EPROTO, "node {}: clone into new namespaces", spec.name);
   }
   Started s;
   s.name = spec.name;
-  s.pid = pid;
+  s.pid = reply.pid;
   s.pidfd = Fd(pidfd);
   s.ready = std::move(ready_r);
   s.release = std::move(release_w);
+  std::string message = encode_spec(spec);
+  auto size = static_cast<uint32_t>(message.size());
   try {
     send_all(s.release.get(), &size, sizeof size);
     send_all(s.release.get(), message.data(), message.size());
@@ -291,8 +360,19 @@ Started clone_node(const NodeSpec& spec) {
     abandon_node(s);
     throw e.wrap(fmt::format("node {}: sending its spec", spec.name));
   }
-  s.start_time = process_start_time(pid);
+  s.start_time = process_start_time(s.pid);
   return s;
+}
+
+Started Starter::start(const NodeSpec& spec, Cgroups& cgroups) {
+  Started s = clone(spec);
+  release_node(s, spec.cgroup, cgroups);
+  return s;
+}
+
+Started clone_node(const NodeSpec& spec) {
+  Starter one;
+  return one.clone(spec);
 }
 
 void release_node(Started& s, const std::string& cgroup, Cgroups& cgroups) {
@@ -312,9 +392,8 @@ void release_node(Started& s, const std::string& cgroup, Cgroups& cgroups) {
 }
 
 Started start_node(const NodeSpec& spec, Cgroups& cgroups) {
-  Started s = clone_node(spec);
-  release_node(s, spec.cgroup, cgroups);
-  return s;
+  Starter one;
+  return one.start(spec, cgroups);
 }
 
 void abandon_node(Started& s) {

@@ -3,11 +3,12 @@
 // release channel until netlab has attached it), joining the network namespace
 // netlab built for it (for a contained node, one its own user namespace owns:
 // see make_contained_netns; the init joins that user namespace once it has
-// built the node's file system). The child execs the
-// node's init, netlab-init (src/node/init/), a small static program: it shares
-// netlab's memory until that exec instead of copying its page tables, so a
-// start costs the same with 10 nodes running or 2000, and an idle node holds
-// only the init's own few pages.
+// built the node's file system). The node's init is netlab-init
+// (src/node/init/), a small static program: netlab execs it once per batch of
+// starts (the zygote, sharing netlab's memory until that exec instead of
+// copying its page tables), and it forks each node's init, so a start costs
+// the same with 10 nodes running or 10 000, copies only the zygote's few
+// pages, and skips the C library's start-up per node.
 #pragma once
 
 #include <sys/types.h>
@@ -52,7 +53,33 @@ void prepare_node_starts();
 /// looked at by default (the C++ API passes the one installed with the library).
 void set_init_program(const std::string& path);
 
-/// Starts the node and returns once it runs inside its cgroup (not once it is set up).
+/// Starts a batch of nodes: the first start execs one netlab-init, the zygote,
+/// which forks every node's init of the batch (CLONE_PARENT: each is this
+/// process's child); the destructor ends the zygote and reaps it. One thread
+/// at a time.
+class Starter {
+ public:
+  Starter();
+  ~Starter();
+  Starter(const Starter&) = delete;
+  Starter& operator=(const Starter&) = delete;
+
+  /// See clone_node and start_node.
+  Started clone(const NodeSpec& spec);
+  Started start(const NodeSpec& spec, Cgroups& cgroups);
+  /// The zygote's pid, 0 when none runs.
+  pid_t zygote_pid() const { return pid_; }
+
+ private:
+  void start_zygote();
+  void stop_zygote() noexcept;
+  pid_t pid_ = 0;
+  Fd pidfd_;
+  Fd sock_;
+};
+
+/// Starts the node and returns once it runs inside its cgroup (not once it is
+/// set up). One node: a Starter of its own (many: use one Starter).
 Started start_node(const NodeSpec& spec, Cgroups& cgroups);
 
 /// The two halves of start_node. clone_node creates the child in its new PID,

@@ -3,13 +3,38 @@
 // namespaces and checks for leaks; a suite elsewhere would run as root alone.)
 #include <netlab/netlab.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include "support/fresh_ns.hpp"
 
 namespace {
 
 class ApiExample : public netlab::testing::FreshNamespaceTest {};
+
+// The names (comm) of this process's children.
+std::vector<std::string> child_comms() {
+  std::vector<std::string> out;
+  std::string me = std::to_string(getpid());
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream status(e.path() / "status");
+    std::string line, name;
+    bool mine = false;
+    while (std::getline(status, line)) {
+      if (line.rfind("Name:\t", 0) == 0) name = line.substr(6);
+      if (line == "PPid:\t" + me) mine = true;
+    }
+    if (mine) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 TEST_F(ApiExample, NatGatewaySourceAddressAndNothingLeftBehind) {
   auto before = snapshot();
@@ -18,6 +43,9 @@ TEST_F(ApiExample, NatGatewaySourceAddressAndNothingLeftBehind) {
     options.cgroup_parent = cgroup_parent_;
     netlab::Lab lab = netlab::Lab::deploy(std::string(NETLAB_SOURCE_DIR) + "/topologies/nat-gateway.toml", options);
     EXPECT_EQ(lab.name(), "natgw");
+    // Every node's init is this process's child (the zygote that forked them
+    // cloned with CLONE_PARENT), and the zygote itself is gone.
+    EXPECT_EQ(child_comms(), (std::vector<std::string>{"init:gw", "init:h1", "init:h2", "init:isp"}));
     EXPECT_EQ(lab.exec("gw", {"cat", "/proc/sys/net/ipv4/ip_forward"}).out, "1\n");
     EXPECT_EQ(lab.exec("h1", {"sh", "-c", "exit 3"}).exit_code, 3);
     bool nat_checked = false;

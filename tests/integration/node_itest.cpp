@@ -108,6 +108,38 @@ TEST_F(NodeTest, TheInitIsTheSmallStaticProgramHoldingNothingOfNetlabs) {
   EXPECT_LE(private_kib, 300) << "KiB private to an idle node's init";
 }
 
+// A deploy execs netlab-init once and forks every node's init from it (the
+// zygote, node/init.hpp): the C library's start-up is not paid per node. Two
+// inits of one deploy share the auxiliary vector of that one exec (with
+// address-space randomisation every exec has its own stack and vDSO
+// addresses in it). (That each is netlab's child, not the zygote's: ApiExample.)
+TEST_F(NodeTest, TheInitsOfOneDeployAreForkedFromOneExecOfNetlabInit) {
+  std::ifstream aslr("/proc/sys/kernel/randomize_va_space");
+  int randomize = 0;
+  aslr >> randomize;
+  if (randomize == 0) GTEST_SKIP() << "address-space randomisation is off: every exec's auxv looks alike";
+  auto r = netlab({"inspect", lab_, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto nodes = nlohmann::json::parse(r.out)["nodes"];
+  ASSERT_EQ(nodes.size(), 2u);
+  auto proc_file = [](int pid, const char* file) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/" + file);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  int a = nodes[0]["pid"], b = nodes[1]["pid"];
+  std::string auxv_a = proc_file(a, "auxv"), auxv_b = proc_file(b, "auxv");
+  ASSERT_GT(auxv_a.size(), 64u);
+  EXPECT_EQ(auxv_a, auxv_b) << "the two inits were exec'd separately";
+  // A node of another deploy: another exec, another auxv.
+  std::string other = lab_prefix_ + "o";
+  deploy_ok(topology(other, "name = \"" + other + "\"\n[nodes.c]\n"));
+  auto c = netlab({"inspect", other, "--json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  int pid_c = nlohmann::json::parse(c.out)["nodes"][0]["pid"];
+  EXPECT_NE(proc_file(pid_c, "auxv"), auxv_a);
+  destroy_ok(other);
+}
+
 TEST_F(NodeTest, TheInitReapsOrphans) {
   // `true` exits at once; its parent execs into sleep and never reaps it. When
   // the sleep ends, the zombie is re-parented to PID 1, which must reap it.

@@ -1,7 +1,8 @@
-// netlab-init: a node's PID 1, exec'd by netlab in the node's new namespaces
-// (protocol in node/init.hpp). A small static program rather than a copy of
-// netlab: a clone that shares netlab's memory and execs at once copies no page
-// tables, and an idle node keeps only this program's few pages.
+// netlab-init: a node's PID 1, forked into the node's new namespaces by the
+// zygote, a netlab-init netlab execs once per batch of starts (zygote.cpp;
+// protocol in node/init.hpp). A small static program rather than a copy of
+// netlab: a fork of it copies few page tables, and an idle node keeps only
+// this program's few pages.
 //
 // The node's side of a start, in order: read the spec, wait to be released (by
 // then it is in its cgroup), join the node's network namespace, a cgroup
@@ -189,15 +190,10 @@ void write_sysctl(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-int init_main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "netlab-init is started by netlab deploy, not by hand\n");
-    return 2;
-  }
-  int release_fd = std::atoi(argv[2]), ready_fd = std::atoi(argv[3]), netns_fd = std::atoi(argv[4]);
+void run_init(int release_fd, int ready_fd, int netns_fd, const char* node) {
   g_ready_fd = ready_fd;
-  // Only our three descriptors (and stdio) stay: anything netlab's process
-  // held without close-on-exec is not the node's.
+  // Only our three descriptors (and stdio) stay: anything the zygote or netlab
+  // held is not the node's.
   {
     int keep[] = {release_fd, ready_fd, netns_fd};
     std::sort(std::begin(keep), std::end(keep));
@@ -209,7 +205,7 @@ int init_main(int argc, char** argv) {
     }
     ::close_range(next, ~0U, 0);
   }
-  // netlab blocked every signal around the clone; the init sets its own mask.
+  // The zygote blocks every signal; the init sets its own mask.
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -223,10 +219,16 @@ int init_main(int argc, char** argv) {
     spec = decode_spec(message);
   } catch (const std::exception&) {
     errno = EINVAL;
-    fail(std::string("reading its spec from netlab (") + argv[1] + ")");
+    fail(std::string("reading its spec from netlab (") + node + ")");
   }
   message = std::string();
   node_child(spec, release_fd, ready_fd, netns_fd);
+}
+
+int init_main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--zygote") == 0) return zygote_main(std::atoi(argv[2]));
+  std::fprintf(stderr, "netlab-init is started by netlab deploy, not by hand\n");
+  return 2;
 }
 
 }  // namespace netlab::node::detail
