@@ -108,7 +108,10 @@ int zygote_main(int sock) {
     // Like fork: the child runs on its copy of this stack and memory. It is
     // single-threaded, as this process is, and holds no lock of the C library.
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) run_init(fds[0], fds[1], fds[2], req.node);
+    if (pid == 0) {
+      ::prctl(PR_SET_NAME, kInitProgram);  // until its spec names it init:NODE
+      run_init(fds[0], fds[1], fds[2], req.node);
+    }
     int err = pid < 0 ? errno : 0;
     for (int fd : fds) ::close(fd);
     reply(sock, ZygoteReply{static_cast<int32_t>(pid < 0 ? -1 : pid), err}, pidfd);
