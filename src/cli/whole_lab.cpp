@@ -36,6 +36,10 @@ std::vector<int> WholeLab::reachable(std::vector<std::string>* unreachable) cons
 }
 
 std::optional<WholeLab> deployed_whole_lab(const lab::HostFacts& facts, const std::string& name) {
+  // Only a host's part of a multi-host lab has a part-host file: the others
+  // are answered without reading the journal (which the verb reads anyway; at
+  // 10 000 nodes that read is a third of a second).
+  if (lab::read_part_host(facts, name).empty()) return std::nullopt;
   lab::LabState state;
   try {
     state = lab::read_lab_state(facts, name);
