@@ -84,7 +84,7 @@ Started start_node(const NodeSpec& spec, Cgroups& cgroups);
 
 /// The two halves of start_node. clone_node creates the child in its new PID,
 /// mount, UTS and IPC namespaces (they belong to the host's user namespace),
-/// exec'd into the node init and blocked before its first step. It joins
+/// the node init forked by a zygote of its own, blocked before its first step. It joins
 /// spec.netns_fd; a contained node's init later joins the user namespace that
 /// owns that network namespace (see make_contained_netns).
 Started clone_node(const NodeSpec& spec);
