@@ -675,8 +675,7 @@ TEST_F(ApplyTest, ACmdThatEndedIsReplacedAndShowsRunningAgain) {
 }
 
 // A node's copy-on-write layers are mounted `volatile` (their unmount does not
-// sync the state directory's filesystem: at 10 000 nodes that was seconds of
-// destroy). That leaves a marker overlayfs refuses on a later mount of the same
+// sync the state directory's filesystem; see docs/performance.md). That leaves a marker overlayfs refuses on a later mount of the same
 // work directory: a node restarted by apply mounts them again, its files kept.
 TEST_F(ApplyTest, ARestartedNodeRemountsItsVolatileLayersWithItsFiles) {
   const char* text = R"(name = "@"
