@@ -154,7 +154,7 @@ std::string describe(const Undo& u) {
 std::optional<Undo> undo_of(const Action& a) {
   return std::visit(
       Overloaded{
-          [](const CreateFabric& x) -> std::optional<Undo> { return Unpin{x.pin, x.inode}; },
+          [](const CreateFabric& x) -> std::optional<Undo> { return Unpin{x.pin, x.inode, true}; },
           [](const CreateVeth& x) -> std::optional<Undo> {
             // Every veth has an end in the fabric or a node netns and dies with it;
             // a host-side end is deleted explicitly so destroy is synchronous.
@@ -188,8 +188,16 @@ int destroy_step(const Undo& u) {
                         [](const DeleteLink&) { return 3; },
                         [](const DeleteNft&) { return 3; },
                         [](const RestoreSysctl&) { return 3; },
-                        [](const Unpin&) { return 4; },
-                        [](const RemoveDir&) { return 5; },
+                        // The fabric goes before the nodes' namespaces. The kernel
+                        // frees a namespace in a worker that, for each dying one,
+                        // searches every live namespace's peer-id table (and, for
+                        // each of its veths, the table of the namespace holding the
+                        // other end): the fabric's table names every node, so nodes
+                        // dying while the fabric lives cost O(N) each, O(N^2) in all
+                        // (cleanup_net's idr_for_each). A dead fabric is searched
+                        // by no one, and its veths go in one batch.
+                        [](const Unpin& x) { return x.fabric ? 4 : 5; },
+                        [](const RemoveDir&) { return 6; },
                     },
                     u);
 }

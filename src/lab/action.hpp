@@ -201,6 +201,7 @@ struct RemoveCgroup {
 struct Unpin {
   std::string pin;
   uint64_t inode = 0;  // the namespace pinned there; another one is left in place
+  bool fabric = false;  // the lab's fabric: unpinned before the nodes' (see destroy_step)
 };
 struct DeleteLink {  // host-side only: checked against its ifindex and alias marker first
   std::string ns;
@@ -237,7 +238,8 @@ std::string op_name(const Action& a);
 /// dies with its fabric netns, a node's NAT table with the node's netns).
 std::optional<Undo> undo_of(const Action& a);
 
-/// Destroy order: lower steps run first (kill nodes, cgroups, pins, host objects, fabric, files).
+/// Destroy order: lower steps run first (kill nodes, cgroups, host objects, the
+/// fabric's pin, the nodes' pins, files).
 int destroy_step(const Undo& u);
 
 /// Phase of an action; the executor batches consecutive actions with the same batch key.

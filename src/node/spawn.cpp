@@ -27,6 +27,7 @@
 #include <tuple>
 
 #include "node/init.hpp"
+#include "util/remove_tree.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::node {
@@ -116,6 +117,10 @@ void prepare_node_dir(const std::string& node_dir, std::optional<IdRange> owner,
     fs::create_directories(node_dir + "/" + d, ec);
     if (ec) throw Error(ec.value(), "creating {}/{}", node_dir, d);
   }
+  // A restarted node's earlier overlays were volatile (rootfs.cpp): overlayfs
+  // refuses a work directory that still holds their marker. They were
+  // unmounted cleanly (their init is gone), so the upper layers are intact.
+  for (const char* work : {"/work/work/incompat", "/var-work/work/incompat"}) remove_tree(node_dir + work);
   // A (re)started node sees the lab's current /etc/hosts (the shared layer):
   // a copy in its upper layer (its own edit, or a lab deployed before the
   // layer existed) would hide it, as the per-node file was rewritten before.

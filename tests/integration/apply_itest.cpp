@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <regex>
 #include <set>
@@ -670,6 +671,56 @@ TEST_F(ApplyTest, ACmdThatEndedIsReplacedAndShowsRunningAgain) {
   EXPECT_EQ(node_processes(pid1, "sleep 100001").size(), 1u);
   EXPECT_NE(cmd_state().find("running"), std::string::npos) << cmd_state();
   EXPECT_EQ(cmd_state().find("exited"), std::string::npos) << cmd_state();
+  destroy_ok(a);
+}
+
+// A node's copy-on-write layers are mounted `volatile` (their unmount does not
+// sync the state directory's filesystem; see docs/performance.md). That leaves a marker overlayfs refuses on a later mount of the same
+// work directory: a node restarted by apply mounts them again, its files kept.
+TEST_F(ApplyTest, ARestartedNodeRemountsItsVolatileLayersWithItsFiles) {
+  const char* text = R"(name = "@"
+[nodes.b]
+memory = "64M"
+[nodes.h]
+image = "host"
+memory = "64M"
+)";
+  // The node's overlay mounts, each with whether it is volatile.
+  auto layers = [](int pid) {
+    std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/mountinfo"));
+    std::map<std::string, bool> out;
+    for (std::string line; std::getline(lines, line);) {
+      auto f = split(line, ' ');
+      auto dash = std::find(f.begin(), f.end(), "-");
+      if (f.size() > 4 && std::distance(dash, f.end()) >= 4 && dash[1] == "overlay")
+        out[f[4]] = dash[3].find("volatile") != std::string::npos;
+    }
+    return out;
+  };
+  const std::map<std::string, std::map<std::string, bool>> want = {
+      {"b", {{"/", true}}}, {"h", {{"/etc", true}, {"/var", true}}}};
+  std::string a = lab_prefix_ + "a";
+  deploy_ok(write(a, text, a));
+  std::map<std::string, int> pid1;
+  for (const auto& [node, mounts] : want) {
+    pid1[node] = init_pid(a, node);
+    ASSERT_GT(pid1[node], 0);
+    EXPECT_EQ(layers(pid1[node]), mounts) << node;
+  }
+  EXPECT_EQ(in_node(a, "b", "echo b > /kept && echo ok"), "ok\n");
+  EXPECT_EQ(in_node(a, "h", "echo e > /etc/kept && echo v > /var/kept && echo ok"), "ok\n");
+
+  // Dropped limits restart both.
+  auto r = apply(write(a, sub(sub(text, "memory = \"64M\"\n", ""), "memory = \"64M\"\n", ""), a + "-2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  for (const auto& [node, mounts] : want) {
+    int pid2 = init_pid(a, node);
+    ASSERT_GT(pid2, 0);
+    EXPECT_NE(pid2, pid1[node]) << node << " was not restarted";
+    EXPECT_EQ(layers(pid2), mounts) << node;
+  }
+  EXPECT_EQ(in_node(a, "b", "cat /kept"), "b\n");
+  EXPECT_EQ(in_node(a, "h", "cat /etc/kept /var/kept"), "e\nv\n");
   destroy_ok(a);
 }
 

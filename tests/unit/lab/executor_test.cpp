@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "fake_backend.hpp"
@@ -78,6 +79,35 @@ TEST_F(ExecutorTest, SuccessfulDeployJournalsEveryActionAndDestroyUndoesThem) {
   auto again = destroy_lab(lab_.name, facts_, factory());
   EXPECT_TRUE(again.nothing_to_do);
   EXPECT_TRUE(fake_.undone.empty());
+}
+
+// The fabric's namespace goes before any node's (the kernel's cleanup of a
+// namespace searches every live namespace's peer ids, and the fabric's name
+// every node: nodes dying first made destroy's kernel work O(N^2)), and only
+// after the nodes are dead and their cgroups gone: from the journal alone,
+// also a partial one.
+TEST_F(ExecutorTest, DestroyUnpinsTheFabricAfterTheNodesDieAndBeforeTheirPins) {
+  Plan p = plan(lab_, facts_);
+  const std::string fabric = "netns pin " + fabric_pin(facts_, lab_.name);
+  for (size_t upto : {p.actions.size(), p.actions.size() - 1}) {
+    std::vector<Action> journaled(p.actions.begin(), p.actions.begin() + static_cast<long>(upto));
+    std::vector<std::string> undos;
+    for (const auto& u : undo_sequence(journaled)) undos.push_back(describe(u));
+    auto at = std::find(undos.begin(), undos.end(), fabric);
+    ASSERT_NE(at, undos.end()) << "with " << upto << " actions journaled";
+    size_t node_pins = 0;
+    for (auto it = undos.begin(); it != undos.end(); ++it) {
+      bool node_pin = it->rfind("netns pin ", 0) == 0 && *it != fabric;
+      bool dies_first = it->rfind("node ", 0) == 0 || it->rfind("cgroup ", 0) == 0;
+      if (node_pin) ++node_pins;
+      if (node_pin) EXPECT_GT(it, at) << *it << " before the fabric";
+      if (dies_first) EXPECT_LT(it, at) << *it << " after the fabric";
+    }
+    auto pinned = std::count_if(journaled.begin(), journaled.end(),
+                                [](const Action& a) { return std::holds_alternative<PinNodeNetns>(a); });
+    EXPECT_EQ(node_pins, static_cast<size_t>(pinned));
+    EXPECT_GT(node_pins, 0u);
+  }
 }
 
 TEST_F(ExecutorTest, DeployingTheSameLabTwiceFailsAndLeavesTheFirst) {
