@@ -42,6 +42,17 @@ topo::Lab load(const fs::path& path) {
   return lab.value_or(topo::Lab{});
 }
 
+// Nodes a and b linked directly, c linked to bridge sw; `ab` and `c` end each link's table.
+topo::Lab three_nodes(const std::string& name, const std::string& ab = "", const std::string& c = "") {
+  Diagnostics diags;
+  auto lab = topo::load_string("name = \"" + name + "\"\n[bridges.sw]\n[nodes.a]\n[nodes.b]\n[nodes.c]\n"
+                               "[[links]]\nendpoints = [\"a:eth0\", \"b:eth0\"]\n" + ab +
+                               "[[links]]\nendpoints = [\"c:eth0\", \"sw\"]\n" + c,
+                               name + ".toml", diags);
+  if (!lab) ADD_FAILURE() << diags.render();
+  return lab.value_or(topo::Lab{});
+}
+
 TEST(Plan, EveryShippedTopologyMatchesItsGoldenPlan) {
   auto files = shipped_topologies();
   ASSERT_FALSE(files.empty());
@@ -122,20 +133,9 @@ TEST(Plan, NamesDeriveFromTheLab) {
 // A bridge port comes up in the request after its creation, not a phase later:
 // ports left down in thousands made the kernel's link watcher quadratic.
 TEST(Plan, BridgePortsComeUpRightAfterCreationAndNodeEndsWithTheirNode) {
-  Diagnostics diags;
-  auto lab = topo::load_string(R"(name = "up"
-[bridges.sw]
-[nodes.a]
-[nodes.b]
-[nodes.c]
-[[links]]
-endpoints = ["a:eth0", "b:eth0"]
-[[links]]
-endpoints = ["sw", "c:eth0"]
-)", "up.toml", diags);
-  ASSERT_TRUE(lab) << diags.render();
+  auto lab = three_nodes("up");
   std::vector<std::pair<std::string, bool>> veths;
-  for (const auto& a : plan(*lab, HostFacts{}).actions)
+  for (const auto& a : plan(lab, HostFacts{}).actions)
     if (auto* v = std::get_if<CreateVeth>(&a)) {
       veths.emplace_back(v->b_ns + ":" + v->b_name, v->b_up);
       nlohmann::json j = a;
@@ -148,31 +148,10 @@ endpoints = ["sw", "c:eth0"]
   EXPECT_FALSE(std::get<CreateVeth>(action_from_json(old)).b_up);
 }
 
-}  // namespace
-}  // namespace netlab::lab
-
-namespace netlab::lab {
-namespace {
-
 TEST(Plan, ImpairmentsBecomeQdiscsOnTheEgressOfEachEnd) {
-  Diagnostics diags;
-  auto lab = topo::load_string(R"(name = "imp"
-[bridges.sw]
-[nodes.a]
-[nodes.b]
-[nodes.c]
-[[links]]
-endpoints = ["a:eth0", "b:eth0"]
-delay = "20ms"
-[links.egress."b:eth0"]
-rate = "1mbit"
-[[links]]
-endpoints = ["c:eth0", "sw"]
-loss = "30%"
-)", "imp.toml", diags);
-  ASSERT_TRUE(lab) << diags.render();
+  auto lab = three_nodes("imp", "delay = \"20ms\"\n[links.egress.\"b:eth0\"]\nrate = \"1mbit\"\n", "loss = \"30%\"\n");
   std::vector<std::string> qdiscs;
-  for (const auto& a : plan(*lab, HostFacts{}).actions)
+  for (const auto& a : plan(lab, HostFacts{}).actions)
     if (std::holds_alternative<AddQdisc>(a)) qdiscs.push_back(describe(a));
   EXPECT_EQ(qdiscs, (std::vector<std::string>{"impairment on a:eth0: delay 20ms",
                                               "impairment on b:eth0: delay 20ms rate 1mbit",
