@@ -4,10 +4,14 @@
 // idempotent.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -182,6 +186,79 @@ TEST_F(LabLifecycleTest, RealSigkillWhileDeployingThenDestroyLeavesNothing) {
     auto after = snapshot();
     EXPECT_EQ(before, after) << before.diff(after);
   }
+}
+
+// The node starter (netlab-init's zygote, node/init.hpp) dying in the middle
+// of a deploy fails the deploy, naming it and its pid, and the rollback leaves
+// nothing. Node n1's exec command holds its READY until the test writes to a
+// fifo; under 256 descriptors netlab awaits at most 53 nodes at once, so the
+// starts after those need the zygote after the test has killed it.
+TEST_F(LabLifecycleTest, AStarterKilledMidDeployFailsItByNameAndTheRollbackLeavesNothing) {
+  std::string name = lab_prefix_ + "z";
+  std::string fifo = files_dir_ + "/hold";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0666), 0) << strerror(errno);
+  chmod(fifo.c_str(), 0666);
+  std::string text = "name = \"" + name + "\"\n[nodes.n1]\nbinds = [\"" + fifo + ":/hold\"]\nexec = [\"read x < /hold\"]\n";
+  for (int i = 2; i <= 80; ++i) text += "[nodes.n" + std::to_string(i) + "]\n";
+  std::string path = topology(name, text);
+  std::string err_file = files_dir_ + "/deploy.err";
+  auto before = snapshot();
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("NETLAB_CGROUP_PARENT", cgroup_parent_.c_str(), 1);
+    rlimit rl{256, 256};
+    setrlimit(RLIMIT_NOFILE, &rl);
+    int out = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(out, 2);
+    execl(NETLAB_BINARY, NETLAB_BINARY, "deploy", path.c_str(), nullptr);
+    _exit(127);
+  }
+  deployed_.push_back(name);
+  // The zygote: deploy's child named netlab-zygote.
+  auto zygote_of = [](pid_t parent) -> pid_t {
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      std::ifstream status(e.path() / "status");
+      std::string line, comm;
+      bool child = false;
+      while (std::getline(status, line)) {
+        if (line.rfind("Name:\t", 0) == 0) comm = line.substr(6);
+        if (line == "PPid:\t" + std::to_string(parent)) child = true;
+      }
+      if (child && comm == "netlab-zygote") return std::stoi(e.path().filename().string());
+    }
+    return 0;
+  };
+  pid_t zygote = 0;
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 30000 && !zygote; ++i) {  // at most ~30 s
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    zygote = zygote_of(pid);
+    if (!zygote) usleep(1000);
+  }
+  ASSERT_FALSE(exited) << "deploy ended before its node starter was seen";
+  ASSERT_GT(zygote, 0) << "no netlab-zygote child of deploy " << pid;
+  ASSERT_EQ(kill(zygote, SIGKILL), 0) << strerror(errno);  // deploy's child, started by this test
+  {
+    std::ofstream release(fifo);  // n1 reads it: its READY, and with it the later starts, go on
+    release << "go\n";
+  }
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  std::ifstream err_in(err_file);
+  std::string err(std::istreambuf_iterator<char>(err_in), {});
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2) << err;
+  // "node n2: netlab's node starter (.../netlab-init, pid P): sending the request: Broken pipe (EPIPE)"
+  EXPECT_NE(err.find("node starter"), std::string::npos) << err;
+  EXPECT_NE(err.find("pid " + std::to_string(zygote)), std::string::npos) << err;
+  EXPECT_NE(err.find("nothing of lab " + name + " remains"), std::string::npos) << err;
+  auto after = snapshot();
+  EXPECT_EQ(before, after) << before.diff(after);
+  deployed_.clear();
 }
 
 }  // namespace
