@@ -258,6 +258,9 @@ std::pair<detail::ZygoteReply, int> receive_reply(int sock) {
     if (pidfd >= 0) ::close(pidfd);
     throw Error(EPIPE, "it exited");
   }
+  // The kernel drops a passed descriptor that does not fit (netlab at its
+  // open-files limit): the child exists, but without the pidfd that names it.
+  if (r.pid > 0 && pidfd < 0 && (msg.msg_flags & MSG_CTRUNC)) r.errnum = EMFILE;
   return {r, pidfd};
 }
 
@@ -273,6 +276,9 @@ void Starter::start_zygote() {
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("creating the node starter's socket");
   Fd mine(sv[0]), theirs(sv[1]);
   SpawnSlots& slots = spawn_slots();
+  // The slot is shared: it holds this zygote's socket from here until the
+  // clone, under the lock that also guards the vfork stack.
+  std::lock_guard lock(g_vfork_mutex);
   fill_slot(theirs.get(), slots.release);
 
   ExecInit e;
@@ -290,7 +296,6 @@ void Starter::start_zygote() {
     // (nothing to copy), and we resume once it has exec'd or failed to.
     sigset_t all, old;
     sigfillset(&all);
-    std::lock_guard lock(g_vfork_mutex);
     ::pthread_sigmask(SIG_SETMASK, &all, &old);  // no netlab handler may run in the child
     pid = ::clone(exec_init, g_vfork_stack + sizeof g_vfork_stack,
                   static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD) | SIGCHLD, &e, &pidfd);
@@ -346,7 +351,17 @@ Started Starter::clone(const NodeSpec& spec) {
     stop_zygote();  // the next start begins a new one
     throw e.wrap(fmt::format("node {}: netlab's node starter ({}, pid {})", spec.name, init_program(), zygote));
   }
-  if (reply.pid <= 0 || pidfd < 0) {
+  if (reply.pid > 0 && pidfd < 0) {
+    // Our child (CLONE_PARENT), never released: it reads end of file on its
+    // release channel and exits; reap it (its pid stays ours until then).
+    release_w.reset();
+    int status = 0;
+    while (::waitpid(reply.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    throw Error(reply.errnum ? reply.errnum : EPROTO, "node {}: receiving the descriptor of its init (pid {})", spec.name,
+                reply.pid);
+  }
+  if (reply.pid <= 0) {
     if (pidfd >= 0) ::close(pidfd);
     throw Error(reply.errnum ? reply.errnum : EPROTO, "node {}: clone into new namespaces", spec.name);
   }

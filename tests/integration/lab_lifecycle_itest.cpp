@@ -215,8 +215,11 @@ TEST_F(LabLifecycleTest, AStarterKilledMidDeployFailsItByNameAndTheRollbackLeave
     _exit(127);
   }
   deployed_.push_back(name);
-  // The zygote: deploy's child named netlab-zygote.
-  auto zygote_of = [](pid_t parent) -> pid_t {
+  // Deploy's children: the zygote (netlab-zygote) and, cloned with
+  // CLONE_PARENT, the node inits (netlab-init, then init:NODE).
+  auto children = [](pid_t parent, pid_t& zygote) {
+    size_t inits = 0;
+    zygote = 0;
     for (const auto& e : std::filesystem::directory_iterator("/proc")) {
       std::ifstream status(e.path() / "status");
       std::string line, comm;
@@ -225,35 +228,45 @@ TEST_F(LabLifecycleTest, AStarterKilledMidDeployFailsItByNameAndTheRollbackLeave
         if (line.rfind("Name:\t", 0) == 0) comm = line.substr(6);
         if (line == "PPid:\t" + std::to_string(parent)) child = true;
       }
-      if (child && comm == "netlab-zygote") return std::stoi(e.path().filename().string());
+      if (!child) continue;
+      if (comm == "netlab-zygote") zygote = std::stoi(e.path().filename().string());
+      if (comm == "netlab-init" || comm.rfind("init:", 0) == 0) ++inits;
     }
-    return 0;
+    return inits;
   };
+  // Killed once the first 53 inits run: deploy then waits for their READY,
+  // which n1 holds, and needs the zygote only for the 54th.
   pid_t zygote = 0;
   int status = 0;
   bool exited = false;
-  for (int i = 0; i < 30000 && !zygote; ++i) {  // at most ~30 s
+  for (int i = 0; i < 30000; ++i) {  // at most ~30 s
     if (waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;
       break;
     }
-    zygote = zygote_of(pid);
-    if (!zygote) usleep(1000);
+    if (children(pid, zygote) >= 53 && zygote) break;
+    usleep(1000);
   }
-  ASSERT_FALSE(exited) << "deploy ended before its node starter was seen";
-  ASSERT_GT(zygote, 0) << "no netlab-zygote child of deploy " << pid;
+  ASSERT_FALSE(exited) << "deploy ended before 53 nodes were started";
+  ASSERT_GT(zygote, 0) << "no netlab-zygote child of deploy " << pid << " with 53 inits";
   ASSERT_EQ(kill(zygote, SIGKILL), 0) << strerror(errno);  // deploy's child, started by this test
-  {
-    std::ofstream release(fifo);  // n1 reads it: its READY, and with it the later starts, go on
-    release << "go\n";
+  // n1 reads the fifo: its READY, and with it the 54th start, go on. Opened
+  // without blocking, so a test that went wrong fails instead of hanging.
+  int w = -1;
+  for (int i = 0; i < 30000 && w < 0; ++i) {
+    w = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (w < 0) usleep(1000);
   }
+  ASSERT_GE(w, 0) << "n1 never opened the fifo: " << strerror(errno);
+  EXPECT_EQ(write(w, "go\n", 3), 3);
+  close(w);
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   std::ifstream err_in(err_file);
   std::string err(std::istreambuf_iterator<char>(err_in), {});
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2) << err;
-  // "node n2: netlab's node starter (.../netlab-init, pid P): sending the request: Broken pipe (EPIPE)"
-  EXPECT_NE(err.find("node starter"), std::string::npos) << err;
+  // "node n54: netlab's node starter (.../netlab-init, pid P): sending the request: Broken pipe (EPIPE)"
+  EXPECT_NE(err.find("node n54: netlab's node starter"), std::string::npos) << err;
   EXPECT_NE(err.find("pid " + std::to_string(zygote)), std::string::npos) << err;
   EXPECT_NE(err.find("nothing of lab " + name + " remains"), std::string::npos) << err;
   auto after = snapshot();

@@ -284,7 +284,7 @@ TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {
   // destroy the lab, which ends the inits and with them strace.
   // -ff: one file per process, so no line is split into "unfinished" and
   // "resumed" halves when processes run side by side (they did under load).
-  std::string cmd = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " strace -f -ff -qq -e trace=execve -o " + trace + " " +
+  std::string cmd = "NETLAB_CGROUP_PARENT=" + cgroup_parent_ + " strace -f -ff -qq -e trace=execve,execveat -o " + trace + " " +
                     NETLAB_BINARY + " deploy " + path + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
@@ -309,7 +309,9 @@ TEST_F(LabNetworkTest, DeployExecutesNothingButTheNodePrograms) {
     if (f.path().filename().string().rfind("execve.trace.", 0) != 0) continue;
     std::ifstream in(f.path());
     for (std::string line; std::getline(in, line);)
-      if (line.find("execve(") != std::string::npos && line.find("= 0") != std::string::npos) execs.push_back(line);
+      if ((line.find("execve(") != std::string::npos || line.find("execveat(") != std::string::npos) &&
+          line.find("= 0") != std::string::npos)
+        execs.push_back(line);
   }
   // netlab's own exec first (the files come in no particular order).
   auto own = std::find_if(execs.begin(), execs.end(), [](const std::string& e) {

@@ -225,6 +225,26 @@ class TerminalTest : public LabTest, public ::testing::WithParamInterface<const 
   termios before_{};
 };
 
+// deploy run from a terminal: a node's programs (here its exec command) are in
+// no session of that terminal: /dev/tty opens nothing and TIOCSTI reaches no
+// terminal (the zygote and each init start sessions of their own).
+TEST_P(TerminalTest, ADeployRunFromATerminalGivesNoNodeProgramThatTerminal) {
+  destroy_ok(lab_);
+  std::string probe = files_dir_ + "/probe.pl";
+  write_file(probe, kProbe, 0644);
+  std::string path = topology(lab_, "name = \"" + lab_ + "\"\n[nodes.h]\nimage = \"host\"\n" + GetParam() +
+                                        "binds = [\"" + probe + ":/probe.pl:ro\"]\nexec = [\"perl /probe.pl\"]\n");
+  UnderPty p;
+  start(p, {"deploy", path}, {false, false, false});
+  deployed_.push_back(lab_);
+  EXPECT_EQ(wait_exit(p), 0) << read_file(files_dir_ + "/" + lab_ + ".out");
+  auto probed = report();
+  for (const auto& [name, pr] : probed) EXPECT_EQ(pr.injected, 0) << "TIOCSTI went through on " << name;
+  EXPECT_EQ(probed["tty"].dev, 0u) << "a node's program has a controlling terminal";
+  expect_not_the_callers(probed, p.slave);
+  EXPECT_EQ(pending_input(p.slave), "") << "keystrokes were pushed into the caller's terminal";
+}
+
 TEST_P(TerminalTest, ExecUnderATerminalGivesTheProgramAPtyOfTheNodesOwn) {
   UnderPty p;
   start(p, {"exec", lab_, "h", "--", "perl", "/tmp/probe.pl"}, {true, true, true});

@@ -200,11 +200,13 @@ void run_init(int release_fd, int ready_fd, int netns_fd, const char* node) {
     unsigned next = 3;
     for (int fd : keep) {
       if (fd < static_cast<int>(next)) continue;
-      if (static_cast<unsigned>(fd) > next) ::close_range(next, static_cast<unsigned>(fd) - 1, 0);
+      if (static_cast<unsigned>(fd) > next) check(::close_range(next, static_cast<unsigned>(fd) - 1, 0), "closing what is not the node's");
       next = static_cast<unsigned>(fd) + 1;
     }
-    ::close_range(next, ~0U, 0);
+    check(::close_range(next, ~0U, 0), "closing what is not the node's");
   }
+  // A session of its own, without a controlling terminal (the zygote's has none either).
+  check(::setsid(), "starting its own session");
   // The zygote blocks every signal; the init sets its own mask.
   sigset_t none;
   sigemptyset(&none);

@@ -8,6 +8,7 @@
 // A child is cloned with CLONE_PARENT: netlab, not the zygote, is its parent
 // and reaps it, as when netlab cloned it itself; CLONE_PIDFD gives netlab a
 // descriptor that names exactly that process.
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -69,9 +70,21 @@ void reply(int sock, const ZygoteReply& r, int pidfd) {
 
 int zygote_main(int sock) {
   ::prctl(PR_SET_NAME, "netlab-zygote");
-  // Only the socket stays (and stdio, which each init replaces).
+  // Only the socket stays, close-on-exec (no program a node runs may hold it).
+  if (sock < 3 || ::fcntl(sock, F_SETFD, FD_CLOEXEC) < 0) return 2;
   if (sock > 3) ::close_range(3, static_cast<unsigned>(sock) - 1, 0);
   ::close_range(static_cast<unsigned>(sock) + 1, ~0U, 0);
+  // No terminal: a session of its own, without a controlling terminal, and
+  // /dev/null as stdio. The inits are forked in it (each then makes its own),
+  // so no node program can open /dev/tty onto the terminal netlab ran in and
+  // push input into it (TIOCSTI). Stdio also keeps the request's descriptors,
+  // which recvmsg places at the lowest free numbers, above 2.
+  ::setsid();
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull < 0) return 2;
+  for (int fd = 0; fd < 3; ++fd)
+    if (fd != devnull) ::dup2(devnull, fd);
+  if (devnull > 2) ::close(devnull);
   // Signals wait (a Ctrl-C meant for netlab must not end the zygote between
   // two starts; netlab ends it by closing the socket); a child does not
   // inherit what is pending, and its init sets its own mask. Dispositions
@@ -107,8 +120,15 @@ int zygote_main(int sock) {
     args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
     // Like fork: the child runs on its copy of this stack and memory. It is
     // single-threaded, as this process is, and holds no lock of the C library.
+    // What a raw clone3 leaves stale in the child, and why nothing here minds:
+    // the thread's cached TID in the C library (only PI/robust mutexes and
+    // pthread calls on itself by TID would care: none is used; raise and
+    // getpid ask the kernel) and its robust-futex list (none); rseq stays
+    // registered, at the same address in the child's copy. The init's own
+    // forks of node programs go through the C library's fork, which sets both.
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0) {
+      ::close(sock);
       ::prctl(PR_SET_NAME, kInitProgram);  // until its spec names it init:NODE
       run_init(fds[0], fds[1], fds[2], req.node);
     }
