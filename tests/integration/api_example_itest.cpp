@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -21,17 +19,7 @@ class ApiExample : public netlab::testing::FreshNamespaceTest {};
 // The names (comm) of this process's children.
 std::vector<std::string> child_comms() {
   std::vector<std::string> out;
-  std::string me = std::to_string(getpid());
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream status(e.path() / "status");
-    std::string line, name;
-    bool mine = false;
-    while (std::getline(status, line)) {
-      if (line.rfind("Name:\t", 0) == 0) name = line.substr(6);
-      if (line == "PPid:\t" + me) mine = true;
-    }
-    if (mine) out.push_back(name);
-  }
+  for (const auto& [pid, comm] : netlab::testing::child_processes(getpid())) out.push_back(comm);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -220,16 +219,8 @@ TEST_F(LabLifecycleTest, AStarterKilledMidDeployFailsItByNameAndTheRollbackLeave
   auto children = [](pid_t parent, pid_t& zygote) {
     size_t inits = 0;
     zygote = 0;
-    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-      std::ifstream status(e.path() / "status");
-      std::string line, comm;
-      bool child = false;
-      while (std::getline(status, line)) {
-        if (line.rfind("Name:\t", 0) == 0) comm = line.substr(6);
-        if (line == "PPid:\t" + std::to_string(parent)) child = true;
-      }
-      if (!child) continue;
-      if (comm == "netlab-zygote") zygote = std::stoi(e.path().filename().string());
+    for (const auto& [pid, comm] : child_processes(parent)) {
+      if (comm == "netlab-zygote") zygote = pid;
       if (comm == "netlab-init" || comm.rfind("init:", 0) == 0) ++inits;
     }
     return inits;

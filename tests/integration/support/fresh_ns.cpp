@@ -85,6 +85,19 @@ std::string LeakSnapshot::diff(const LeakSnapshot& after) const {
   return out.str();
 }
 
+std::vector<std::pair<int, std::string>> child_processes(int pid) {
+  std::vector<std::pair<int, std::string>> out;
+  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (int c; children >> c;) {
+    std::ifstream comm("/proc/" + std::to_string(c) + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    out.emplace_back(c, name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void FreshNamespaceTest::SetUp() {
   if (geteuid() != 0) GTEST_SKIP() << "integration tests need root";
   if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {

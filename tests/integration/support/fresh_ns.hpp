@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netlab::testing {
@@ -15,6 +16,10 @@ namespace netlab::testing {
 /// Runs `cmd` through /bin/sh (tests may use iproute2/nft to cross-check); returns
 /// stdout. `status` gets the exit code (or -1).
 std::string run_shell(const std::string& cmd, int* status = nullptr);
+
+/// The children of process `pid` (of its main thread), each as its pid and
+/// name (comm), in pid order.
+std::vector<std::pair<int, std::string>> child_processes(int pid);
 
 /// What a test must leave as it found: compared before and after.
 struct LeakSnapshot {
