@@ -13,6 +13,7 @@
 #include "util/log.hpp"
 
 #include "util/error.hpp"
+#include "util/private_proc.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::nl {
@@ -259,12 +260,7 @@ namespace {
 // about 0.2 ms), one per thread. Null when the kernel cannot (no fsopen).
 constexpr int kUsesPerProc = 64;
 
-Fd new_private_proc() {
-  Fd fs(::fsopen("proc", FSOPEN_CLOEXEC));
-  if (!fs) return Fd();
-  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return Fd();
-  return Fd(::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
-}
+Fd new_private_proc() { return Fd(open_private_proc()); }
 
 int private_proc() {
   thread_local Fd proc;

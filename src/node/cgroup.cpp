@@ -91,11 +91,6 @@ bool has_child_groups(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && st.st_nlink > 2;
 }
 
-// cgroupfs answers EBUSY both for a group still in use (tasks or child groups)
-// and for one whose last task or child is still being torn down: a killed task
-// lingers until it is reaped, and a removed child stays "online" until an RCU
-// grace period has passed. Only the second is worth waiting for. Returns false
-// when the group is in use.
 bool has_live_processes(const std::string& path) {
   // cgroup.procs leaves out processes that have exited and wait to be reaped.
   std::ifstream in(path + "/cgroup.procs");
@@ -103,6 +98,11 @@ bool has_live_processes(const std::string& path) {
   return static_cast<bool>(in >> pid);
 }
 
+// cgroupfs answers EBUSY both for a group still in use (tasks or child groups)
+// and for one whose last task or child is still being torn down: a killed task
+// lingers until it is reaped, and a removed child stays "online" until an RCU
+// grace period has passed. Only the second is worth waiting for. Returns false
+// when the group is in use.
 bool remove_unused_group(const std::string& path) {
   for (int attempt = 0;; ++attempt) {
     if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return true;

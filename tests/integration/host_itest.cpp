@@ -288,20 +288,6 @@ TEST_F(HostTest, SecondDeployFromAnotherStateDirLeavesTheRunningLabAlone) {
   destroy_ok(lab);
 }
 
-pid_t spawn_netlab(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  int devnull = ::open("/dev/null", O_RDWR);
-  ::dup2(devnull, 1);
-  ::dup2(devnull, 2);
-  for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-  std::vector<char*> argv{const_cast<char*>(NETLAB_BINARY)};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ::execv(NETLAB_BINARY, argv.data());
-  ::_exit(127);
-}
-
 TEST_F(HostTest, SigkillAtAnyInstantThenDestroyLeavesNothingAndDeployWorks) {
   std::string lab = lab_prefix_ + "k";
   std::string path = topology(lab, shipped_topology("bridge-lan.toml", lab));

@@ -167,6 +167,13 @@ class RealSshMultiHostTest : public MultiHostTest {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
 
+  // Host i holds nothing of a lab: no pin, no state, only its underlay links.
+  void expect_nothing_of_the_lab_on(int i) {
+    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
+    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
+    EXPECT_EQ(links_in("/proc/" + std::to_string(holder_[i]) + "/ns/net").size(), 2u) << "host h" << i;
+  }
+
   // netlab run on host i with the test's ssh client settings.
   CliResult user_on(int i, const std::string& args, bool with_stderr = true) {
     int rc = -1;
@@ -350,9 +357,7 @@ TEST_F(RealSshMultiHostTest, AUserOnOneHostDeploysInspectsExecsLinksTestsAndDest
   r = user_on(2, "destroy --lab " + lab_);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   for (int i = 1; i <= 3; ++i) {
-    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
-    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
-    EXPECT_EQ(links_in("/proc/" + std::to_string(holder_[i]) + "/ns/net").size(), 2u) << "host h" << i;
+    expect_nothing_of_the_lab_on(i);
     for (const char* c : {"cpu", "memory", "pids"})
       EXPECT_FALSE(fs::exists(std::string("/sys/fs/cgroup/") + c + "/" + cgroup_parent_ + "/h" + std::to_string(i) +
                               "/" + lab_));
@@ -372,9 +377,7 @@ TEST_F(RealSshMultiHostTest, AFailingPartRollsBackEveryPartAndDestroyFileFromAny
   EXPECT_NE(r.out.find("already deployed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("nothing this deploy built remains"), std::string::npos) << r.out;
   for (int i = 1; i <= 2; ++i) {
-    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
-    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
-    EXPECT_EQ(links_in("/proc/" + std::to_string(holder_[i]) + "/ns/net").size(), 2u) << "host h" << i;
+    expect_nothing_of_the_lab_on(i);
   }
   EXPECT_EQ(on(3, "ls /run/netns"), "netlab-" + lab_ + "\n" + lab_ + "-a3\n" + lab_ + "-r3\n");
 
@@ -501,9 +504,7 @@ TEST_F(RealSshMultiHostTest, ApplyFromOneHostChangesEveryPartAndAFailingPartLeav
   r = user_on(2, "destroy --lab " + lab_);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   for (int i = 1; i <= 3; ++i) {
-    EXPECT_EQ(on(i, "ls /run/netns"), "") << "host h" << i;
-    EXPECT_EQ(on(i, "ls /run/netlab | grep -v '^images$'"), "") << "host h" << i;
-    EXPECT_EQ(links_in("/proc/" + std::to_string(holder_[i]) + "/ns/net").size(), 2u) << "host h" << i;
+    expect_nothing_of_the_lab_on(i);
   }
 }
 

@@ -44,6 +44,7 @@
 #include "node/init/rootfs.hpp"
 #include "node/init/steps.hpp"
 #include "node/spec.hpp"
+#include "util/private_proc.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::node::detail {
@@ -87,15 +88,6 @@ void become_contained_root(int netns_fd) {
 // with the lab). -1 when the kernel cannot (then the host's /proc serves).
 int private_proc = -2;
 
-void open_private_proc() {
-  private_proc = -1;
-  int fs = ::fsopen("proc", FSOPEN_CLOEXEC);
-  if (fs < 0) return;
-  if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0)
-    private_proc = ::fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-  ::close(fs);
-}
-
 void close_private_proc() {
   if (private_proc >= 0) ::close(private_proc);  // its superblock goes with it
   private_proc = -2;
@@ -105,7 +97,7 @@ void write_sysctl(const std::string& key, const std::string& value) {
   std::string path = sysctl_path(key);
   int fd = -1;
   if (key.starts_with("net.")) {
-    if (private_proc == -2) open_private_proc();
+    if (private_proc == -2) private_proc = open_private_proc();
     if (private_proc >= 0) fd = ::openat(private_proc, path.c_str() + 6, O_WRONLY | O_CLOEXEC);  // after "/proc/"
   }
   if (fd < 0) fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);

@@ -18,6 +18,11 @@ struct CliResult {
 /// Runs NETLAB_BINARY with args; env entries "K=V" are added to the environment.
 CliResult run_netlab(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
+/// Starts NETLAB_BINARY with args in the background (stdout and stderr to
+/// /dev/null; env entries "K=V" added) and returns its pid, for the caller to
+/// signal and wait for.
+int spawn_netlab(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
 /// `ip -j [-n NS] ARGS` parsed as JSON (empty array on failure).
 nlohmann::json ip_json(const std::string& netns, const std::string& args);
 

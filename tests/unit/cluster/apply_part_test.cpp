@@ -10,19 +10,14 @@
 #include "lab/plan.hpp"
 #include "topology/parse.hpp"
 #include "topology/pin_hosts.hpp"
+#include "lab_text.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
 namespace netlab::cluster {
 namespace {
 
-const char* kLab = R"(name = "mh"
-[hosts.h1]
-address = "192.0.2.11"
-[hosts.h2]
-address = "192.0.2.12"
-[hosts.h3]
-address = "192.0.2.13"
+const std::string kLab = "name = \"mh\"\n" + test::hosts_toml(3) + R"(
 [bridges.lan]
 [nodes.r1]
 host = "h1"
@@ -49,12 +44,7 @@ endpoints = ["a1:eth0", "lan"]
 endpoints = ["a3:eth0", "lan"]
 )";
 
-topo::Lab load(const std::string& text) {
-  Diagnostics d;
-  auto lab = topo::load_string(text, "t.toml", d);
-  EXPECT_TRUE(lab.has_value()) << d.render();
-  return lab ? *lab : topo::Lab{};
-}
+using test::load;
 
 std::string sub(std::string s, const std::string& from, const std::string& to) {
   size_t p = s.find(from);

@@ -7,20 +7,13 @@
 #include "cluster/part.hpp"
 #include "lab/plan.hpp"
 #include "topology/parse.hpp"
+#include "lab_text.hpp"
 
 namespace netlab::cluster {
 namespace {
 
 // r1 - r2 - r3 routed across h1, h2, h3; a1, a2, a3 on one LAN spanning all three.
-const char* kThree = R"(
-name = "mh"
-vxlan_port = 4790
-[hosts.h1]
-address = "192.0.2.11"
-[hosts.h2]
-address = "192.0.2.12"
-[hosts.h3]
-address = "192.0.2.13"
+const std::string kThree = "name = \"mh\"\nvxlan_port = 4790\n" + test::hosts_toml(3) + R"(
 [bridges.lan]
 [nodes.r1]
 host = "h1"
@@ -61,12 +54,7 @@ from = "r1"
 to = "r3"
 )";
 
-topo::Lab load(const char* text) {
-  Diagnostics d;
-  auto lab = topo::load_string(text, "t.toml", d);
-  EXPECT_TRUE(lab.has_value()) << d.render();
-  return lab ? *lab : topo::Lab{};
-}
+using test::load;
 
 TEST(HostPart, KeepsLocalNodesAndTurnsCrossLinksIntoTunnels) {
   auto lab = load(kThree);

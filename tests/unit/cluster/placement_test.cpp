@@ -8,22 +8,13 @@
 #include "cluster/vni.hpp"
 #include "topology/generate.hpp"
 #include "topology/parse.hpp"
+#include "lab_text.hpp"
 
 namespace netlab::cluster {
 namespace {
 
-topo::Lab load(const std::string& text) {
-  Diagnostics d;
-  auto lab = topo::load_string(text, "t.toml", d);
-  EXPECT_TRUE(lab.has_value()) << d.render();
-  return lab ? *lab : topo::Lab{};
-}
-
-std::string hosts_toml(int k) {
-  std::string s;
-  for (int i = 1; i <= k; ++i) s += fmt::format("[hosts.h{}]\naddress = \"192.0.2.{}\"\n", i, 10 + i);
-  return s;
-}
+using test::hosts_toml;
+using test::load;
 
 // A generated clos (spines, leaves, hosts on a bridge per leaf) on k hosts.
 topo::Lab clos(int spines, int leaves, int per_leaf, int k) {
@@ -36,14 +27,7 @@ topo::Lab clos(int spines, int leaves, int per_leaf, int k) {
   return load(topo::generate(g) + "\n" + hosts_toml(k));
 }
 
-const char* kPinned = R"(
-name = "mh"
-[hosts.h1]
-address = "192.0.2.11"
-[hosts.h2]
-address = "192.0.2.12"
-[hosts.h3]
-address = "192.0.2.13"
+const std::string kPinned = "name = \"mh\"\n" + hosts_toml(3) + R"(
 [nodes.a]
 host = "h3"
 [nodes.b]
